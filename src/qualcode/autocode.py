@@ -1,0 +1,150 @@
+"""Automatic coding: apply the codebook's rules to transcripts and store proposals per coder.
+
+One transcript at a time (memory does not grow with the corpus), optionally in worker processes.
+Each transcript's codings file is rewritten atomically, so an interrupted run leaves every file either
+old or new, and the next run simply completes the job.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qualcode.engine import Matcher, SegmentView, compile_rules
+from qualcode.errors import QualcodeError
+from qualcode.store import (
+    Coding,
+    MergeReport,
+    anchor_of,
+    merge_proposals,
+    read_codings,
+    write_codings,
+)
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+    from qualcode.transcripts import Transcript
+
+
+def propose_codings(transcript: Transcript, matcher: Matcher) -> list[Coding]:
+    """One proposal per (code, segment) that any rule hits, citing every rule that hit."""
+    views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in transcript.segments]
+    proposals = []
+    for segment, hits in zip(
+        transcript.segments, matcher.match(transcript.text, views), strict=True
+    ):
+        if not hits:
+            continue
+        rules_by_code: dict[str, set[str]] = defaultdict(set)
+        for hit in hits:
+            rules_by_code[hit.code_id].add(hit.rule_id)
+        anchor = anchor_of(transcript.text[segment.start : segment.end])
+        for code_id in sorted(rules_by_code):
+            proposals.append(
+                Coding(
+                    code=code_id,
+                    segment=segment.id,
+                    start=segment.start,
+                    end=segment.end,
+                    origin="rule",
+                    status="proposed",
+                    rules=tuple(sorted(rules_by_code[code_id])),
+                    anchor=anchor,
+                )
+            )
+    return proposals
+
+
+@dataclass(frozen=True)
+class TranscriptResult:
+    transcript_id: str
+    size: int = 0
+    proposals: int = 0
+    report: MergeReport = field(default_factory=MergeReport)
+    warnings: tuple[str, ...] = ()
+    error: QualcodeError | None = None
+
+
+def code_one(
+    project: Project, matcher: Matcher, transcript_id: str, coder: str
+) -> TranscriptResult:
+    """Code one transcript and write its codings file; input problems are returned, not raised."""
+    known_rules = {rule.id for rule in matcher.rules}
+    try:
+        transcript = project.corpus.load(transcript_id)
+        proposals = propose_codings(transcript, matcher)
+        merged, report = merge_proposals(
+            read_codings(project, coder, transcript_id), proposals, transcript, coder, known_rules
+        )
+        write_codings(project, merged)
+    except QualcodeError as exc:
+        return TranscriptResult(transcript_id, error=exc)
+    return TranscriptResult(
+        transcript_id, len(transcript.text), len(proposals), report, transcript.warnings
+    )
+
+
+# Worker-process state: the project and compiled matcher, built once per worker.
+_worker: dict[str, object] = {}
+
+
+def _init_worker(root: str) -> None:
+    from qualcode.project import load_project
+
+    project = load_project(root)
+    _worker["project"] = project
+    _worker["matcher"] = compile_rules(project.codebook)
+
+
+def _work(args: tuple[str, str]) -> TranscriptResult:
+    transcript_id, coder = args
+    return code_one(_worker["project"], _worker["matcher"], transcript_id, coder)  # type: ignore[arg-type]
+
+
+def code_corpus(
+    project: Project,
+    transcript_ids: Sequence[str],
+    coder: str,
+    *,
+    jobs: int = 1,
+    on_result: Callable[[TranscriptResult], None] | None = None,
+) -> list[TranscriptResult]:
+    """Code the given transcripts (in corpus order) and return one result per transcript."""
+    results = list(_run(project, transcript_ids, coder, jobs))
+    if on_result:
+        for result in results:
+            on_result(result)
+    return results
+
+
+def iter_code_corpus(
+    project: Project, transcript_ids: Sequence[str], coder: str, *, jobs: int = 1
+) -> Iterator[TranscriptResult]:
+    """Like `code_corpus`, yielding results as they finish (for progress bars)."""
+    yield from _run(project, transcript_ids, coder, jobs)
+
+
+def _run(
+    project: Project, transcript_ids: Sequence[str], coder: str, jobs: int
+) -> Iterator[TranscriptResult]:
+    matcher = compile_rules(project.codebook)
+    if jobs <= 1 or len(transcript_ids) < 2:
+        for transcript_id in transcript_ids:
+            yield code_one(project, matcher, transcript_id, coder)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context(
+        "forkserver" if hasattr(multiprocessing, "get_context") else None
+    )
+    with ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(str(Path(project.root)),),
+    ) as pool:
+        yield from pool.map(_work, [(tid, coder) for tid in transcript_ids], chunksize=1)

@@ -1,0 +1,117 @@
+"""`qualcode check` as a library function: every problem in a project (or in given files), at once.
+
+Each part of a project contributes its own checks: configuration, codebooks (structure, consistency,
+rule tests), and, when present, transcripts, metadata and codings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qualcode.codebook.load import LoadedCodebook, merge_codebooks, read_codebook
+from qualcode.codebook.validate import validate
+from qualcode.diagnostics import Diagnostic, Severity, error, sort_diagnostics
+from qualcode.project import CONFIG_NAME, Project, display_path, parse_config
+from qualcode.textio import read_text
+
+
+@dataclass
+class CheckReport:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files_checked: int = 0
+
+    @property
+    def unreadable(self) -> bool:
+        """A file could not be read at all: that is a usage problem (exit 2), not a finding."""
+        return any(d.rule == "unreadable-file" for d in self.diagnostics)
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.severity is Severity.WARNING for d in self.diagnostics)
+
+
+def check_codebooks(loaded: Sequence[LoadedCodebook]) -> list[Diagnostic]:
+    found = [d for lb in loaded for d in lb.diagnostics]
+    readable = [lb for lb in loaded if lb.readable]
+    found += validate(merge_codebooks(readable), readable)
+    return found
+
+
+def check_project(project: Project) -> CheckReport:
+    """Config, every codebook and (where they exist) transcripts, metadata and codings."""
+    report = CheckReport(list(project.config_diagnostics), files_checked=1)
+    paths = project.codebook_paths()
+    config_shown = display_path(project.config_path) if project.config_path else CONFIG_NAME
+    if not paths:
+        report.diagnostics.append(
+            error(
+                config_shown,
+                None,
+                "the project loads no codebook",
+                "no-codebooks",
+                "add YAML files to codebooks/ or list them under `codebooks:` in qualcode.yaml",
+            )
+        )
+    loaded = [read_codebook(p, display_path(p)) for p in paths]
+    report.files_checked += len(loaded)
+    report.diagnostics += check_codebooks(loaded)
+    if not any(d.severity is Severity.ERROR for d in report.diagnostics):
+        report.diagnostics += _check_corpus_and_codings(project)
+    report.diagnostics = sort_diagnostics(report.diagnostics)
+    return report
+
+
+def _check_corpus_and_codings(project: Project) -> list[Diagnostic]:
+    """Transcripts, metadata and codings; hook for the modules that own them."""
+    if not project.transcripts_dir.is_dir():
+        return []
+    from qualcode.transcripts import check_corpus
+
+    found = check_corpus(project)
+    if project.codings_dir.is_dir():
+        from qualcode.store import check_codings
+
+        found += check_codings(project)
+    return found
+
+
+def check_paths(paths: Sequence[Path]) -> CheckReport:
+    """Check the given files: qualcode.yaml files as config, anything else as a codebook."""
+    report = CheckReport()
+    books = []
+    for path in paths:
+        shown = display_path(path)
+        if path.name == CONFIG_NAME and path.is_file():
+            report.files_checked += 1
+            try:
+                text = read_text(path, max_bytes=1_000_000, what="qualcode.yaml")
+            except Exception as exc:  # InputFileError: reported like any unreadable file
+                report.diagnostics.append(error(shown, None, str(exc), "unreadable-file"))
+                continue
+            report.diagnostics += parse_config(text, shown)[1]
+            continue
+        if path.is_dir():
+            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            if not found:
+                report.diagnostics.append(
+                    error(
+                        shown,
+                        None,
+                        "is a directory with no .yaml files",
+                        "unreadable-file",
+                        "pass codebook files, or a folder containing them",
+                    )
+                )
+            books += [read_codebook(p, display_path(p)) for p in found]
+            continue
+        books.append(read_codebook(path, shown))
+    report.files_checked += len(books)
+    report.diagnostics += check_codebooks(books)
+    report.diagnostics = sort_diagnostics(report.diagnostics)
+    return report

@@ -1,0 +1,17 @@
+"""qualcode's command-line interface: a thin layer over the library.
+
+Only typer (and what it needs) is imported at start-up; each command imports the parts of the core it
+uses when it runs, so `qualcode --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from qualcode.cli import check, codebook, init  # noqa: F401  (registers the commands)
+from qualcode.cli.app import app
+
+
+def main() -> None:
+    app(prog_name="qualcode")
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,65 @@
+"""Where output goes: data to stdout (or -o FILE), messages to stderr; color only on a terminal."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def color_enabled(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("QUALCODE_NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(
+        file=sys.stderr,
+        highlight=False,
+        no_color=not color_enabled(sys.stderr),
+        soft_wrap=True,
+    )
+
+
+def stdout_console(stream: TextIO | None = None) -> Console:
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    tty = color_enabled(stream)
+    return Console(
+        file=stream,
+        highlight=False,
+        no_color=not tty,
+        color_system="auto" if tty else None,
+        width=None if tty else 120,
+        soft_wrap=not tty,
+    )
+
+
+def say(message: str) -> None:
+    """A message for the user (stderr), never mixed into data."""
+    print(message, file=sys.stderr)
+
+
+@contextlib.contextmanager
+def output_stream(path: Path | None) -> Iterator[TextIO]:
+    """stdout, or a file written atomically when the command succeeds."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    from qualcode.textio import atomic_write_text
+
+    buffer = io.StringIO()
+    yield buffer
+    atomic_write_text(path, buffer.getvalue())

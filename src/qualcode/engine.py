@@ -1,0 +1,360 @@
+"""Compiling a codebook's rules once and matching them against text.
+
+Semantics (documented in the README and checked against a naive reference by a property test):
+
+- Text and keywords are compared after `normalize`, which keeps every offset: lowercase, curly
+  apostrophes to `'`, Unicode hyphens to `-`, any whitespace character to a space.
+- Keywords (and phrases, `near` terms and `exclude` phrases) match case-insensitively on whole words,
+  Unicode-aware: a hit must not be preceded or followed by a word character (letters, digits, marks,
+  `_`, in any script). A trailing `*` drops the check at the end and the hit extends to the word's end.
+- Every overlapping hit is reported ("care" and "health care" both hit in "health care").
+- All keyword-like patterns of all rules go into ONE Aho-Corasick automaton (ahocorasick-rs), so the
+  scan costs the same for 50 or 5,000 keywords; regexes run on RE2 (linear time, so a user's regex cannot
+  hang the tool). RE2's `\\b` only knows ASCII, so a regex that starts/ends with `\\b` gets the Unicode
+  boundary check too.
+- A hit codes the segment that contains its start. `speakers` (default: informant turns), `exclude`
+  (drop hits in a segment containing an exclude phrase) and `near` (all terms within N words, any order)
+  are applied per segment.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from qualcode.codebook.model import ANY_SPEAKER, Codebook, Rule
+from qualcode.errors import CodebookError
+
+_APOSTROPHES = "\u2019\u2018\u02bc\u2032\u00b4`"
+_HYPHENS = "\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d"
+_TRANSLATE = str.maketrans(
+    {**dict.fromkeys(_APOSTROPHES, "'"), **dict.fromkeys(_HYPHENS, "-")}
+    | dict.fromkeys("\t\n\r\x0b\x0c\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000", " ")
+    | {chr(c): " " for c in range(0x2000, 0x200B)}
+)
+
+
+def normalize(text: str) -> str:
+    """Lowercase and fold look-alike punctuation, keeping the length (offsets stay valid)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        # A few characters (e.g. 'İ') lower to two code points; keep those as they are.
+        lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    return lowered.translate(_TRANSLATE)
+
+
+@lru_cache(maxsize=4096)
+def is_word_char(ch: str) -> bool:
+    """Letters, digits, combining marks and connector punctuation, in any script."""
+    if ch.isalnum() or ch == "_":
+        return True
+    return unicodedata.category(ch)[0] in "MN"
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_keyword(keyword: str) -> tuple[str, bool]:
+    """(pattern, is_stem): normalized keyword with single spaces, trailing `*` removed."""
+    text = _SPACES.sub(" ", normalize(keyword.strip()))
+    stem = text.endswith("*")
+    if stem:
+        text = text[:-1].rstrip()
+    return text, stem
+
+
+def keyword_problem(keyword: str) -> str | None:
+    """Why a keyword cannot be used, or None."""
+    if not isinstance(keyword, str) or not keyword.strip():
+        return "keyword is empty"
+    text, _ = normalize_keyword(keyword)
+    if not text:
+        return f"keyword {keyword!r} has nothing before '*'"
+    if "*" in text:
+        return f"keyword {keyword!r}: '*' is only allowed at the end"
+    return None
+
+
+def compile_regex(pattern: str) -> Any:
+    """Compile with RE2 (case-insensitive); raise CodebookError with RE2's reason when it cannot."""
+    import re2  # imported here: only codebooks with regex rules pay for it
+
+    options = re2.Options()
+    options.log_errors = False
+    options.case_sensitive = False
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        hint = (
+            "RE2 has no lookaround or backreferences; use keywords, near or exclude instead"
+            if any(tok in pattern for tok in ("(?=", "(?!", "(?<", "\\1", "\\2"))
+            else "see https://github.com/google/re2/wiki/Syntax"
+        )
+        raise CodebookError(f"invalid regex {pattern!r}: {reason}", hint=hint) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One rule hit: offsets are code points into the transcript text, end exclusive."""
+
+    start: int
+    end: int
+    rule_id: str
+    code_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentView:
+    """What the matcher needs to know of a segment: its span and who speaks."""
+
+    start: int
+    end: int
+    speaker: str | None = None
+    role: str | None = None
+
+
+# What a pattern in the automaton is used for.
+_KEYWORD, _NEAR, _EXCLUDE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    text: str
+    stem: bool
+    check_left: bool
+    check_right: bool
+
+
+class Matcher:
+    """All rules of a codebook compiled once. Build with `compile_rules`; use `match`."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        import ahocorasick_rs  # heavy-ish native module: only loaded when matching
+
+        self.rules = list(rules)
+        self._patterns: list[_Pattern] = []
+        pattern_index: dict[tuple[str, bool], int] = {}
+        # pattern index -> [(rule index, use, term index)]
+        self._uses: list[list[tuple[int, int, int]]] = []
+        self._regexes: list[tuple[int, Any, bool, bool]] = []
+
+        def add(keyword: str, rule_no: int, use: int, term: int) -> None:
+            text, stem = normalize_keyword(keyword)
+            key = (text, stem)
+            if key not in pattern_index:
+                pattern_index[key] = len(self._patterns)
+                self._patterns.append(
+                    _Pattern(
+                        text,
+                        stem,
+                        check_left=is_word_char(text[0]),
+                        check_right=not stem and is_word_char(text[-1]),
+                    )
+                )
+                self._uses.append([])
+            self._uses[pattern_index[key]].append((rule_no, use, term))
+
+        for rule_no, rule in enumerate(self.rules):
+            for keyword in rule.keywords:
+                add(keyword, rule_no, _KEYWORD, 0)
+            for term_no, term in enumerate(rule.near_terms):
+                add(term, rule_no, _NEAR, term_no)
+            for phrase in rule.exclude:
+                add(phrase, rule_no, _EXCLUDE, 0)
+            if rule.kind == "regex" and rule.regex is not None:
+                try:
+                    compiled = compile_regex(rule.regex)
+                except CodebookError as exc:
+                    exc.path, exc.line, exc.column = (
+                        rule.location.path,
+                        rule.location.line or None,
+                        rule.location.column or None,
+                    )
+                    raise
+                self._regexes.append(
+                    (
+                        rule_no,
+                        compiled,
+                        rule.regex.startswith("\\b"),
+                        rule.regex.endswith("\\b"),
+                    )
+                )
+        self._automaton = (
+            ahocorasick_rs.AhoCorasick(
+                [p.text for p in self._patterns],
+                matchkind=ahocorasick_rs.MatchKind.Standard,
+            )
+            if self._patterns
+            else None
+        )
+        self._speakers = [
+            None if ANY_SPEAKER in r.speakers else frozenset(s.casefold() for s in r.speakers)
+            for r in self.rules
+        ]
+
+    # -- raw scanning -------------------------------------------------------------------------
+
+    def _scan(self, norm: str) -> list[tuple[int, int, int]]:
+        """Whole-word pattern hits (pattern index, start, end) in normalized text."""
+        if self._automaton is None:
+            return []
+        found = []
+        patterns = self._patterns
+        n = len(norm)
+        for pat_no, start, end in self._automaton.find_matches_as_indexes(norm, overlapping=True):
+            pat = patterns[pat_no]
+            if pat.check_left and start > 0 and is_word_char(norm[start - 1]):
+                continue
+            if pat.check_right and end < n and is_word_char(norm[end]):
+                continue
+            if pat.stem:
+                while end < n and is_word_char(norm[end]):
+                    end += 1
+            found.append((pat_no, start, end))
+        return found
+
+    def _regex_hits(self, text: str, norm: str) -> list[tuple[int, int, int]]:
+        """(rule index, start, end) for regex rules; RE2 runs on the original text."""
+        found = []
+        n = len(norm)
+        for rule_no, compiled, left, right in self._regexes:
+            for m in compiled.finditer(text):
+                start, end = m.span()
+                if start == end:
+                    continue
+                if (
+                    left
+                    and start > 0
+                    and is_word_char(norm[start - 1])
+                    and is_word_char(norm[start])
+                ):
+                    continue
+                if right and end < n and is_word_char(norm[end]) and is_word_char(norm[end - 1]):
+                    continue
+                found.append((rule_no, start, end))
+        return found
+
+    # -- the public matching API ----------------------------------------------------------------
+
+    def allows(self, rule_no: int, segment: SegmentView) -> bool:
+        allowed = self._speakers[rule_no]
+        if allowed is None:
+            return True
+        return (segment.role or "").casefold() in allowed or (
+            segment.speaker or ""
+        ).casefold() in allowed
+
+    def match(self, text: str, segments: Sequence[SegmentView]) -> list[list[Hit]]:
+        """Hits per segment (same order as `segments`), each list sorted by (start, end, rule)."""
+        norm = normalize(text)
+        starts = [s.start for s in segments]
+        per_segment: list[list[Hit]] = [[] for _ in segments]
+        if not segments:
+            return per_segment
+
+        def segment_of(offset: int) -> int:
+            i = bisect.bisect_right(starts, offset) - 1
+            if i < 0 or offset >= segments[i].end:
+                return -1
+            return i
+
+        # rule index -> segment index -> ...
+        keyword_hits: dict[int, dict[int, list[tuple[int, int]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        near_hits: dict[int, dict[int, list[tuple[int, int, int]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        excluded: set[tuple[int, int]] = set()
+        for pat_no, start, end in self._scan(norm):
+            seg = segment_of(start)
+            if seg < 0:
+                continue
+            for rule_no, use, term in self._uses[pat_no]:
+                if use == _KEYWORD:
+                    keyword_hits[rule_no][seg].append((start, end))
+                elif use == _NEAR:
+                    near_hits[rule_no][seg].append((term, start, end))
+                else:
+                    excluded.add((rule_no, seg))
+        for rule_no, start, end in self._regex_hits(text, norm):
+            seg = segment_of(start)
+            if seg >= 0:
+                keyword_hits[rule_no][seg].append((start, end))
+
+        for rule_no, by_seg in keyword_hits.items():
+            rule = self.rules[rule_no]
+            for seg, spans in by_seg.items():
+                if (rule_no, seg) in excluded or not self.allows(rule_no, segments[seg]):
+                    continue
+                per_segment[seg].extend(Hit(s, e, rule.id, rule.code_id) for s, e in spans)
+        for rule_no, by_seg in near_hits.items():
+            rule = self.rules[rule_no]
+            for seg, terms in by_seg.items():
+                if (rule_no, seg) in excluded or not self.allows(rule_no, segments[seg]):
+                    continue
+                segment = segments[seg]
+                for s, e in near_windows(
+                    norm, segment.start, segment.end, terms, len(rule.near_terms), rule.near_within
+                ):
+                    per_segment[seg].append(Hit(s, e, rule.id, rule.code_id))
+        for hits in per_segment:
+            hits.sort(key=lambda h: (h.start, h.end, h.rule_id))
+        return per_segment
+
+    def match_passage(self, passage: str, role: str = "informant") -> list[Hit]:
+        """Hits in one free-standing passage spoken by `role` (used for codebook examples)."""
+        return self.match(passage, [SegmentView(0, len(passage), None, role)])[0]
+
+
+_WORD = re.compile(r"\w+")
+
+
+def word_starts(norm: str, start: int, end: int) -> list[int]:
+    """Offsets where words begin in norm[start:end]; a word is a run of `\\w` characters."""
+    return [m.start() for m in _WORD.finditer(norm, start, end)]
+
+
+def near_windows(
+    norm: str,
+    seg_start: int,
+    seg_end: int,
+    term_hits: Iterable[tuple[int, int, int]],
+    n_terms: int,
+    within: int,
+) -> list[tuple[int, int]]:
+    """Spans where every term (0..n_terms-1) occurs within `within` words of each other.
+
+    Greedy minimal windows over the term hits sorted by word position: each reported window ends at a
+    term hit and is the shortest window ending there containing all terms. Either order counts.
+    """
+    hits = sorted(set(term_hits), key=lambda h: (h[1], h[0]))
+    if len({t for t, _, _ in hits}) < n_terms:
+        return []
+    starts = word_starts(norm, seg_start, seg_end)
+    positioned = [(bisect.bisect_right(starts, s) - 1, t, s, e) for t, s, e in hits]
+    windows: list[tuple[int, int]] = []
+    last_seen: dict[int, tuple[int, int, int]] = {}
+    for word_no, term, s, e in positioned:
+        last_seen[term] = (word_no, s, e)
+        if len(last_seen) < n_terms:
+            continue
+        first_word = min(w for w, _, _ in last_seen.values())
+        if word_no - first_word <= within:
+            span_start = min(v[1] for v in last_seen.values())
+            span_end = max(v[2] for v in last_seen.values())
+            if not windows or windows[-1] != (span_start, span_end):
+                windows.append((span_start, span_end))
+    return windows
+
+
+def compile_rules(codebook: Codebook) -> Matcher:
+    """Compile every rule of every loaded codebook into one matcher."""
+    return Matcher(codebook.rules)

@@ -1,0 +1,296 @@
+"""A qualcode project: a folder with `qualcode.yaml`, its codebooks, transcripts and codings.
+
+`qualcode.yaml` is found by walking up from the current directory (like git), so commands work from
+any subfolder. Every path in it is relative to the folder that holds it.
+"""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualcode.diagnostics import Diagnostic, error
+from qualcode.errors import ConfigError, InputFileError, YamlError
+from qualcode.fields import Field, check_mapping
+from qualcode.textio import read_text
+from qualcode.yamlio import load_yaml, position_of
+
+if TYPE_CHECKING:
+    from qualcode.codebook.model import Codebook
+    from qualcode.transcripts import Corpus
+
+CONFIG_NAME = "qualcode.yaml"
+SEGMENT_KINDS = ("turn", "paragraph", "sentence")
+DEFAULT_INTERVIEWER_LABELS = (
+    "interviewer",
+    "int",
+    "q",
+    "i",
+    "moderator",
+    "facilitator",
+    "researcher",
+    "question",
+)
+
+CONFIG_FIELDS: dict[str, Field] = {
+    "codebooks": Field(("array",), "Codebook files or globs to load.", items="string"),
+    "transcripts": Field(("object",), "Where transcripts live and how to read them."),
+    "segmentation": Field(("string",), "Unit of coding: turn, paragraph or sentence."),
+    "speakers": Field(("object",), "Speaker label patterns and roles."),
+    "metadata": Field(("object",), "Declared values per metadata attribute."),
+    "codings": Field(("string",), "Folder of the coders' codings (default codings)."),
+    "coder": Field(("string",), "Default coder name (default auto)."),
+}
+TRANSCRIPT_FIELDS: dict[str, Field] = {
+    "folder": Field(("string",), "Folder of transcript files."),
+    "metadata": Field(("string",), "CSV with one row per transcript id."),
+    "extensions": Field(("array",), "File extensions read as transcripts.", items="string"),
+    "encoding": Field(("string",), "Text encoding when a file has no BOM (default utf-8)."),
+}
+SPEAKER_FIELDS: dict[str, Field] = {
+    "interviewer": Field(("array",), "Labels of interviewer turns.", items="string"),
+    "informant": Field(("array",), "Labels always treated as informants.", items="string"),
+    "patterns": Field(("array",), "Extra regexes for a label line (group 'name').", items="string"),
+}
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """Settings from qualcode.yaml, with defaults filled in."""
+
+    codebooks: tuple[str, ...] = ("codebooks/*.yaml", "codebooks/*.yml")
+    transcripts_folder: str = "transcripts"
+    metadata_csv: str = "transcripts/metadata.csv"
+    extensions: tuple[str, ...] = (".txt", ".md")
+    encoding: str | None = None
+    segmentation: str = "turn"
+    interviewer_labels: tuple[str, ...] = DEFAULT_INTERVIEWER_LABELS
+    informant_labels: tuple[str, ...] = ()
+    label_patterns: tuple[str, ...] = ()
+    declared_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    codings_folder: str = "codings"
+    coder: str = "auto"
+
+
+def display_path(path: Path) -> str:
+    """Paths in messages are relative to the current folder when inside it (clickable, short)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding qualcode.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+def parse_config(text: str, path: str) -> tuple[ProjectConfig, list[Diagnostic]]:
+    """Parse qualcode.yaml text; problems are returned, never raised (for `qualcode check`)."""
+    diags: list[Diagnostic] = []
+    try:
+        loaded = load_yaml(text, path)
+    except YamlError as exc:
+        rule = "yaml-syntax" if exc.message.startswith("invalid YAML") else "yaml-unsafe"
+        pos = (exc.line, exc.column or 1) if exc.line else None
+        return ProjectConfig(), [error(path, pos, exc.message, rule, exc.hint or "")]
+    for dup in loaded.duplicates:
+        diags.append(
+            error(path, dup.pos, f"key {dup.key!r} appears twice", "duplicate-key", "keep one")
+        )
+    doc = loaded.data
+    if doc is None:
+        return ProjectConfig(), diags  # an empty qualcode.yaml means "all defaults"
+    if not isinstance(doc, dict):
+        diags.append(
+            error(path, (1, 1), "qualcode.yaml must be a mapping of settings", "not-a-mapping")
+        )
+        return ProjectConfig(), diags
+    diags += check_mapping(doc, CONFIG_FIELDS, path, "qualcode.yaml")
+    values: dict[str, Any] = {}
+    if isinstance(doc.get("codebooks"), list):
+        values["codebooks"] = tuple(str(v) for v in doc["codebooks"])
+    transcripts = doc.get("transcripts")
+    if isinstance(transcripts, dict):
+        diags += check_mapping(transcripts, TRANSCRIPT_FIELDS, path, "'transcripts'")
+        if transcripts.get("folder"):
+            values["transcripts_folder"] = str(transcripts["folder"])
+        if transcripts.get("metadata"):
+            values["metadata_csv"] = str(transcripts["metadata"])
+        if isinstance(transcripts.get("extensions"), list):
+            values["extensions"] = tuple(
+                e if str(e).startswith(".") else f".{e}"
+                for e in map(str, transcripts["extensions"])
+            )
+        if transcripts.get("encoding"):
+            values["encoding"] = str(transcripts["encoding"])
+    segmentation = doc.get("segmentation")
+    if segmentation is not None:
+        if segmentation in SEGMENT_KINDS:
+            values["segmentation"] = segmentation
+        else:
+            diags.append(
+                error(
+                    path,
+                    position_of(doc, "segmentation"),
+                    f"segmentation must be one of {', '.join(SEGMENT_KINDS)}, not {segmentation!r}",
+                    "wrong-type",
+                )
+            )
+    speakers = doc.get("speakers")
+    if isinstance(speakers, dict):
+        diags += check_mapping(speakers, SPEAKER_FIELDS, path, "'speakers'")
+        if isinstance(speakers.get("interviewer"), list):
+            values["interviewer_labels"] = tuple(str(s).casefold() for s in speakers["interviewer"])
+        if isinstance(speakers.get("informant"), list):
+            values["informant_labels"] = tuple(str(s).casefold() for s in speakers["informant"])
+        if isinstance(speakers.get("patterns"), list):
+            values["label_patterns"] = tuple(str(s) for s in speakers["patterns"])
+            diags += _check_label_patterns(speakers["patterns"], path)
+    metadata = doc.get("metadata")
+    if isinstance(metadata, dict):
+        declared = {}
+        for attr, allowed in metadata.items():
+            if not isinstance(allowed, list):
+                diags.append(
+                    error(
+                        path,
+                        position_of(metadata, attr),
+                        f"metadata.{attr} must be a list of allowed values",
+                        "wrong-type",
+                    )
+                )
+                continue
+            declared[str(attr)] = tuple(str(v) for v in allowed)
+        values["declared_values"] = declared
+    for key, attr in (("codings", "codings_folder"), ("coder", "coder")):
+        if isinstance(doc.get(key), str):
+            values[attr] = doc[key]
+    return ProjectConfig(**values), diags
+
+
+def _check_label_patterns(patterns: list[Any], path: str) -> list[Diagnostic]:
+    import re
+
+    found = []
+    for i, pattern in enumerate(patterns):
+        try:
+            compiled = re.compile(str(pattern))
+        except re.error as exc:
+            found.append(
+                error(
+                    path,
+                    position_of(patterns, i),
+                    f"invalid speaker pattern: {exc}",
+                    "invalid-regex",
+                )
+            )
+            continue
+        if "name" not in compiled.groupindex:
+            found.append(
+                error(
+                    path,
+                    position_of(patterns, i),
+                    "speaker pattern needs a named group (?P<name>...) for the speaker",
+                    "invalid-regex",
+                )
+            )
+    return found
+
+
+@dataclass
+class Project:
+    """A loaded project. Codebook, corpus and codings are loaded on first use."""
+
+    root: Path
+    config: ProjectConfig
+    config_path: Path | None = None
+    config_diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def relative(self, path: Path) -> str:
+        """How a path is shown in messages: relative to the current folder when inside it."""
+        return display_path(path)
+
+    def codebook_paths(self) -> list[Path]:
+        """Files matched by the `codebooks` globs, in a stable order, each once."""
+        seen: dict[Path, None] = {}
+        for pattern in self.config.codebooks:
+            matches = sorted(glob.glob(str(self.root / pattern), recursive=True))
+            if not matches and not glob.has_magic(pattern):
+                matches = [str(self.root / pattern)]  # reported as missing by check
+            for match in matches:
+                seen.setdefault(Path(match), None)
+        return list(seen)
+
+    @property
+    def transcripts_dir(self) -> Path:
+        return self.root / self.config.transcripts_folder
+
+    @property
+    def metadata_path(self) -> Path:
+        return self.root / self.config.metadata_csv
+
+    @property
+    def codings_dir(self) -> Path:
+        return self.root / self.config.codings_folder
+
+    @cached_property
+    def codebook(self) -> Codebook:
+        from qualcode.codebook.load import load_codebook_files
+
+        paths = self.codebook_paths()
+        if not paths:
+            raise ConfigError(
+                "the project loads no codebook",
+                path=self.config_path,
+                hint="add YAML files to codebooks/ or list them under `codebooks:` in qualcode.yaml",
+            )
+        return load_codebook_files(paths, display=self.relative)
+
+    @cached_property
+    def corpus(self) -> Corpus:
+        from qualcode.transcripts import load_corpus
+
+        return load_corpus(self)
+
+
+def load_project(path: str | Path = ".", *, strict: bool = True) -> Project:
+    """Find and load the project at or above `path`.
+
+    With `strict`, a broken qualcode.yaml raises ConfigError; otherwise its problems are kept in
+    `config_diagnostics` (that is how `qualcode check` reports them all).
+    """
+    start = Path(path)
+    if not start.exists():
+        raise ConfigError(f"project folder {str(start)!r} does not exist")
+    root = find_project_root(start if start.is_dir() else start.parent)
+    if root is None:
+        raise ConfigError(
+            f"no {CONFIG_NAME} found in {str(start.resolve())!r} or any folder above it",
+            hint="run `qualcode init DIR` to create a project, or pass --project DIR",
+        )
+    config_path = root / CONFIG_NAME
+    try:
+        text = read_text(config_path, max_bytes=1_000_000, what="qualcode.yaml")
+    except InputFileError as exc:
+        raise ConfigError(exc.message, path=config_path, hint=exc.hint) from exc
+    shown = display_path(config_path)
+    config, diags = parse_config(text, shown)
+    errors = [d for d in diags if d.severity == "error"]
+    if strict and errors:
+        first = errors[0]
+        raise ConfigError(
+            first.message,
+            path=first.path,
+            line=first.line or None,
+            column=first.column or None,
+            hint=first.hint or "run `qualcode check` to see every problem",
+        )
+    return Project(root=root, config=config, config_path=config_path, config_diagnostics=diags)

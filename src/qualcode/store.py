@@ -1,0 +1,504 @@
+"""Codings on disk: `codings/<coder>/<transcript-id>.jsonl`, one record per line, git-friendly.
+
+Line 1 is a header naming the transcript, the coder and the sha256 of the transcript text the codings
+were made on. Every other line is one record, sorted by (start, end, code) so `git diff` shows real
+changes only:
+
+    {"code": "convener", "segment": "t12", "start": 1043, "end": 1377, "origin": "rule",
+     "rules": ["convener/1"], "status": "proposed", "memo": "", "anchor": "9f2c..."}
+    {"segment": "t12", "start": 1043, "end": 1377, "reviewed": true, "memo": "…"}
+
+A coding with `"code"` says a code applies to a span; `status` is proposed (by rules), accepted or
+rejected (by the coder); `origin` is `rule` or `human`. A record without `"code"` is about a segment
+(reviewed in a session, a memo). `anchor` (hash of the coded text) and, for spans smaller than a
+segment, `quote` let codings follow their text when a transcript is edited.
+
+Rule proposals are written into the chosen coder's own file (default coder `auto`): a coder reviews
+proposals in their own file, so two coders' decisions never touch each other's files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from qualcode.diagnostics import Diagnostic, did_you_mean, error, warning
+from qualcode.errors import StoreError, UsageError
+from qualcode.textio import atomic_write_text
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+    from qualcode.transcripts import Segment, Transcript
+
+FORMAT_VERSION = 1
+Status = Literal["proposed", "accepted", "rejected"]
+STATUSES: tuple[str, ...] = ("proposed", "accepted", "rejected")
+ORIGINS: tuple[str, ...] = ("rule", "human")
+
+
+def anchor_of(text: str) -> str:
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Coding:
+    """A code applied to a span of a transcript by one coder."""
+
+    code: str
+    segment: str
+    start: int
+    end: int
+    origin: str = "rule"
+    status: str = "proposed"
+    rules: tuple[str, ...] = ()
+    memo: str = ""
+    anchor: str = ""
+    quote: str = ""
+    stale: bool = False
+
+    def sort_key(self) -> tuple[int, int, str, str]:
+        return (self.start, self.end, self.code, "")
+
+
+@dataclass(frozen=True)
+class SegmentNote:
+    """A segment-level record: reviewed in a session and/or a memo on the segment."""
+
+    segment: str
+    start: int
+    end: int
+    reviewed: bool = False
+    memo: str = ""
+    stale: bool = False
+
+    def sort_key(self) -> tuple[int, int, str, str]:
+        return (self.start, self.end, "", "~")
+
+
+@dataclass
+class CodingsFile:
+    """Everything one coder recorded about one transcript."""
+
+    transcript: str
+    coder: str
+    sha256: str
+    codings: list[Coding] = field(default_factory=list)
+    notes: list[SegmentNote] = field(default_factory=list)
+
+    def to_text(self) -> str:
+        header = {
+            "qualcode_codings": FORMAT_VERSION,
+            "transcript": self.transcript,
+            "coder": self.coder,
+            "sha256": self.sha256,
+        }
+        lines = [json.dumps(header, ensure_ascii=False)]
+        records: list[tuple[tuple[int, int, str, str], dict[str, Any]]] = []
+        for coding in self.codings:
+            data = asdict(coding)
+            data["rules"] = list(coding.rules)
+            for optional in ("quote", "stale"):
+                if not data[optional]:
+                    del data[optional]
+            records.append((coding.sort_key() + (coding.origin,), data))  # type: ignore[arg-type]
+        for note in self.notes:
+            data = asdict(note)
+            if not note.stale:
+                del data["stale"]
+            records.append((note.sort_key(), data))
+        records.sort(key=lambda r: r[0])
+        lines += [json.dumps(data, ensure_ascii=False) for _, data in records]
+        return "\n".join(lines) + "\n"
+
+    def decided(self) -> dict[tuple[str, str], Coding]:
+        return {(c.code, c.segment): c for c in self.codings}
+
+
+def codings_path(project: Project, coder: str, transcript_id: str) -> Path:
+    return project.codings_dir / coder / f"{transcript_id}.jsonl"
+
+
+def validate_coder_name(coder: str) -> str:
+    if (
+        not coder
+        or coder.startswith(".")
+        or any(ch in coder for ch in "/\\:\0")
+        or coder != coder.strip()
+    ):
+        raise UsageError(
+            f"coder name {coder!r} cannot be used as a folder name",
+            hint="use letters, digits, '-' or '_', e.g. --coder alice",
+        )
+    return coder
+
+
+def parse_codings(text: str, path: str) -> CodingsFile:
+    """Parse a codings file; any corrupt line raises StoreError naming the line."""
+    lines = text.split("\n")
+    try:
+        header = json.loads(lines[0])
+    except (json.JSONDecodeError, IndexError) as exc:
+        raise StoreError(
+            "codings file has no valid header line",
+            path=path,
+            line=1,
+            hint="restore it from git (`git checkout -- FILE`) or delete it and run `qualcode code`",
+        ) from exc
+    if not isinstance(header, dict) or "qualcode_codings" not in header:
+        raise StoreError("not a qualcode codings file (no header)", path=path, line=1)
+    if header["qualcode_codings"] != FORMAT_VERSION:
+        raise StoreError(
+            f"codings format {header['qualcode_codings']} is not supported by this qualcode",
+            path=path,
+            line=1,
+            hint="upgrade qualcode",
+        )
+    result = CodingsFile(
+        str(header.get("transcript", "")),
+        str(header.get("coder", "")),
+        str(header.get("sha256", "")),
+    )
+    coding_fields = {f for f in Coding.__dataclass_fields__}
+    note_fields = {f for f in SegmentNote.__dataclass_fields__}
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            if not isinstance(data, dict):
+                raise TypeError("a record must be a JSON object")
+            if "code" in data:
+                unknown = set(data) - coding_fields
+                if unknown:
+                    raise TypeError(f"unknown field(s) {', '.join(sorted(unknown))}")
+                data["rules"] = tuple(data.get("rules", ()))
+                record = Coding(**data)
+                if record.status not in STATUSES:
+                    raise TypeError(f"status must be one of {', '.join(STATUSES)}")
+                if record.origin not in ORIGINS:
+                    raise TypeError(f"origin must be one of {', '.join(ORIGINS)}")
+                if not (isinstance(record.start, int) and isinstance(record.end, int)):
+                    raise TypeError("start and end must be integers")
+                result.codings.append(record)
+            else:
+                unknown = set(data) - note_fields
+                if unknown:
+                    raise TypeError(f"unknown field(s) {', '.join(sorted(unknown))}")
+                result.notes.append(SegmentNote(**data))
+        except (json.JSONDecodeError, TypeError, ValueError) as exc:
+            raise StoreError(
+                f"corrupt codings record: {exc}",
+                path=path,
+                line=number,
+                hint="fix the line (one JSON object per line) or restore the file from git",
+            ) from exc
+    return result
+
+
+def read_codings(project: Project, coder: str, transcript_id: str) -> CodingsFile | None:
+    path = codings_path(project, coder, transcript_id)
+    if not path.exists():
+        return None
+    from qualcode.project import display_path
+    from qualcode.textio import read_text
+
+    return parse_codings(read_text(path, what="codings file"), display_path(path))
+
+
+def write_codings(project: Project, codings: CodingsFile) -> Path:
+    path = codings_path(project, validate_coder_name(codings.coder), codings.transcript)
+    atomic_write_text(path, codings.to_text())
+    return path
+
+
+def list_coders(project: Project) -> list[str]:
+    if not project.codings_dir.is_dir():
+        return []
+    return sorted(
+        p.name for p in project.codings_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+    )
+
+
+def require_coder(project: Project, coder: str) -> str:
+    coders = list_coders(project)
+    if coder not in coders:
+        raise UsageError(
+            f"no codings for coder {coder!r}{did_you_mean(coder, coders)}",
+            hint=("coders with codings: " + ", ".join(coders))
+            if coders
+            else "run `qualcode code` first to create codings",
+        )
+    return coder
+
+
+# -- merging rule proposals with what a coder already decided -------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    added: int = 0
+    kept: int = 0
+    removed: int = 0
+    reanchored: int = 0
+    stale: int = 0
+    removed_rules: tuple[str, ...] = ()
+
+
+def reanchor(old: CodingsFile, transcript: Transcript) -> tuple[CodingsFile, int, int]:
+    """Move codings made on an earlier text onto the current segments; flag what cannot move.
+
+    A coding keeps its segment if that segment's text is unchanged; else it moves to the segment whose
+    text hashes the same (or, for a sub-span, contains its quote); else it is kept and flagged stale.
+    """
+    if old.sha256 == transcript.sha256:
+        return old, 0, 0
+    by_id = {s.id: s for s in transcript.segments}
+    by_anchor: dict[str, Segment] = {}
+    for seg in transcript.segments:
+        by_anchor.setdefault(anchor_of(transcript.text[seg.start : seg.end]), seg)
+    moved = stale = 0
+    codings = []
+    for c in old.codings:
+        seg = by_id.get(c.segment)
+        if (
+            seg is not None
+            and anchor_of(transcript.text[seg.start : seg.end]) == c.anchor
+            and not c.quote
+        ):
+            codings.append(replace(c, start=seg.start, end=seg.end, stale=False))
+            continue
+        target = by_anchor.get(c.anchor) if not c.quote else None
+        if c.quote:
+            at = transcript.text.find(c.quote)
+            if at >= 0:
+                host = next((s for s in transcript.segments if s.start <= at < s.end), None)
+                if host is not None:
+                    codings.append(
+                        replace(c, segment=host.id, start=at, end=at + len(c.quote), stale=False)
+                    )
+                    moved += 1
+                    continue
+        if target is not None:
+            codings.append(
+                replace(c, segment=target.id, start=target.start, end=target.end, stale=False)
+            )
+            moved += 1
+        else:
+            codings.append(replace(c, stale=True))
+            stale += 1
+    notes = []
+    for n in old.notes:
+        seg = by_id.get(n.segment)
+        notes.append(replace(n, start=seg.start, end=seg.end) if seg else replace(n, stale=True))
+    return CodingsFile(old.transcript, old.coder, transcript.sha256, codings, notes), moved, stale
+
+
+def merge_proposals(
+    old: CodingsFile | None,
+    proposals: Sequence[Coding],
+    transcript: Transcript,
+    coder: str,
+    known_rules: set[str],
+) -> tuple[CodingsFile, MergeReport]:
+    """New rule proposals merged into a coder's file, keeping every human decision.
+
+    - a proposal the coder accepted or rejected keeps its status and memo;
+    - human-added codings are never touched;
+    - a still-open proposal that the rules no longer make is removed (and counted);
+    - a proposal whose rules no longer exist is removed and its rule ids reported.
+    """
+    if old is None:
+        old = CodingsFile(transcript.id, coder, transcript.sha256)
+    current, moved, stale = reanchor(old, transcript)
+    existing = current.decided()
+    new_keys = {(p.code, p.segment) for p in proposals}
+    result: list[Coding] = []
+    added = kept = removed = 0
+    gone_rules: set[str] = set()
+    for proposal in proposals:
+        previous = existing.get((proposal.code, proposal.segment))
+        if previous is None:
+            result.append(proposal)
+            added += 1
+        else:
+            result.append(
+                replace(
+                    previous,
+                    rules=proposal.rules,
+                    start=proposal.start,
+                    end=proposal.end,
+                    anchor=proposal.anchor,
+                    stale=False,
+                )
+                if previous.origin == "rule"
+                else previous
+            )
+            kept += 1
+    for key, previous in existing.items():
+        if key in new_keys:
+            continue
+        if previous.origin == "human" or previous.status != "proposed":
+            result.append(previous)
+            kept += 1
+            continue
+        missing = [r for r in previous.rules if r not in known_rules]
+        gone_rules.update(missing)
+        removed += 1
+    merged = CodingsFile(transcript.id, coder, transcript.sha256, result, current.notes)
+    return merged, MergeReport(added, kept, removed, moved, stale, tuple(sorted(gone_rules)))
+
+
+# -- loading many files (analysis, agreement) -----------------------------------------------------
+
+
+def iter_codings(project: Project, coder: str) -> Iterable[CodingsFile]:
+    folder = project.codings_dir / coder
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.jsonl")):
+        from qualcode.project import display_path
+        from qualcode.textio import read_text
+
+        yield parse_codings(read_text(path, what="codings file"), display_path(path))
+
+
+def check_codings(project: Project) -> list[Diagnostic]:
+    """Corrupt files, unknown code ids, codings for missing transcripts, stale codings."""
+    from qualcode.project import display_path
+
+    found: list[Diagnostic] = []
+    try:
+        codebook = project.codebook
+        corpus = project.corpus
+    except Exception:  # reported by the codebook/transcript checks
+        return found
+    code_ids = set(codebook.by_id)
+    hashes: dict[str, str] = {}
+    for coder in list_coders(project):
+        for path in sorted((project.codings_dir / coder).glob("*.jsonl")):
+            shown = display_path(path)
+            try:
+                from qualcode.textio import read_text
+
+                cf = parse_codings(read_text(path, what="codings file"), shown)
+            except (StoreError, Exception) as exc:  # noqa: BLE001
+                line = getattr(exc, "line", None)
+                found.append(
+                    error(
+                        shown,
+                        (line, 1) if line else None,
+                        getattr(exc, "message", str(exc)),
+                        "codings-file",
+                        getattr(exc, "hint", "") or "",
+                    )
+                )
+                continue
+            if path.stem not in corpus.ids:
+                found.append(
+                    error(
+                        shown,
+                        (1, 1),
+                        f"codings for transcript {path.stem!r}, which does not exist",
+                        "codings-file",
+                        "restore the transcript or delete the codings file",
+                    )
+                )
+                continue
+            if path.stem not in hashes:
+                hashes[path.stem] = corpus.load(path.stem).sha256
+            if cf.sha256 != hashes[path.stem]:
+                found.append(
+                    warning(
+                        shown,
+                        (1, 1),
+                        "transcript text changed since these codings were made",
+                        "stale-coding",
+                        "run `qualcode code` to re-anchor them",
+                    )
+                )
+            for number, coding in enumerate(sorted(cf.codings, key=Coding.sort_key), start=2):
+                if coding.code not in code_ids:
+                    found.append(
+                        error(
+                            shown,
+                            None,
+                            f"coding uses unknown code {coding.code!r}"
+                            f"{did_you_mean(coding.code, code_ids)} (segment {coding.segment})",
+                            "coding-unknown-code",
+                            "rename it or add the code to a codebook",
+                        )
+                    )
+                if coding.stale:
+                    found.append(
+                        warning(
+                            shown,
+                            None,
+                            f"coding {coding.code!r} on segment {coding.segment} "
+                            "lost its text when the transcript was edited",
+                            "stale-coding",
+                            "review it in a session or remove it",
+                        )
+                    )
+                del number
+    return found
+
+
+# -- locking (sessions) ---------------------------------------------------------------------------
+
+
+def lock_path(project: Project, coder: str, transcript_id: str) -> Path:
+    return project.codings_dir / coder / f".{transcript_id}.lock"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acquire_lock(project: Project, coder: str, transcript_id: str) -> tuple[Path, str | None]:
+    """Create the lock file; returns (path, message about a cleared stale lock or None)."""
+    path = lock_path(project, coder, transcript_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cleared = None
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                info = json.loads(path.read_text(encoding="utf-8"))
+                pid = int(info.get("pid", 0))
+                host = info.get("host", "")
+            except (OSError, ValueError, json.JSONDecodeError):
+                pid, host = 0, ""
+            if pid and host == os.uname().nodename and _pid_alive(pid):
+                raise StoreError(
+                    f"coder {coder!r} already has a session open on {transcript_id!r} (pid {pid})",
+                    path=path,
+                    hint="close the other session first; different coders can work at the same time",
+                ) from None
+            path.unlink(missing_ok=True)
+            cleared = (
+                f"cleared a stale lock on {transcript_id!r} left by a session that ended abnormally"
+            )
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(
+                {"pid": os.getpid(), "host": os.uname().nodename, "since": int(time.time())}, handle
+            )
+        return path, cleared
+    raise StoreError("could not acquire the session lock", path=path)
+
+
+def release_lock(path: Path) -> None:
+    path.unlink(missing_ok=True)

@@ -1,0 +1,126 @@
+"""Reading text files the way researchers actually have them, and writing files atomically.
+
+Reading: UTF-8 with or without BOM, UTF-16 with BOM, CRLF and CR line endings. Anything else (binary
+files, invalid UTF-8, a directory, a file too large) becomes an `InputFileError` naming the file and,
+for bad bytes, the byte offset and line, so the user knows where to look.
+
+Writing: temp file in the same folder, fsync, rename. A crash leaves either the old or the new file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from qualcode.errors import InputFileError
+
+BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def normalize_newlines(text: str) -> str:
+    """CRLF and lone CR become LF: every offset in qualcode is into this normalized text."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_bytes(path: Path, *, max_bytes: int | None = None, what: str = "file") -> bytes:
+    """Read a whole file, turning every OS-level failure into a message a user can act on."""
+    if not path.exists():
+        raise InputFileError(
+            f"{what} not found", path=path, hint="check the path, or run from the project folder"
+        )
+    if path.is_dir():
+        raise InputFileError(f"is a directory, expected a {what}", path=path)
+    try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise InputFileError(
+                f"{what} is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB allowed",
+                path=path,
+                hint="is this the right file?",
+            )
+        return path.read_bytes()
+    except PermissionError as exc:
+        raise InputFileError("permission denied", path=path) from exc
+    except OSError as exc:
+        raise InputFileError(f"cannot read: {exc.strerror or exc}", path=path) from exc
+
+
+def decode_text(data: bytes, path: Path, *, encoding: str | None = None, what: str = "file") -> str:
+    """Decode bytes to text with newlines normalized.
+
+    Without an explicit encoding: a BOM decides; otherwise UTF-8. NUL bytes in a file without a UTF-16
+    BOM mean a binary file (or BOM-less UTF-16, which we ask the user to name with --encoding).
+    """
+    if encoding is None:
+        for bom, name in BOMS:
+            if data.startswith(bom):
+                encoding = name
+                data = data[len(bom) :]
+                break
+        else:
+            if b"\x00" in data[:8192] or b"\x00" in data:
+                raise InputFileError(
+                    f"looks like a binary file, not a text {what}",
+                    path=path,
+                    hint="qualcode reads plain text (UTF-8 or UTF-16 with BOM); "
+                    "export the document as .txt first",
+                )
+            encoding = "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputFileError(
+            f"not valid {encoding} at byte offset {exc.start} (byte 0x{data[exc.start]:02x})",
+            path=path,
+            line=line,
+            column=column,
+            hint="save the file as UTF-8, or pass --encoding (e.g. --encoding cp1252)",
+        ) from exc
+    except LookupError as exc:
+        raise InputFileError(f"unknown encoding {encoding!r}", path=path) from exc
+    return normalize_newlines(text)
+
+
+def read_text(
+    path: Path, *, encoding: str | None = None, max_bytes: int | None = None, what: str = "file"
+) -> str:
+    """Read and decode a text file (see `decode_text`)."""
+    return decode_text(read_bytes(path, max_bytes=max_bytes, what=what), path, encoding=encoding)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers (and a crash) see either the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp_name).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp_name).unlink()
+        raise
+    # fsync the directory so the rename itself survives a power cut (best effort off POSIX).
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """UTF-8, LF line endings, atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))

@@ -1,0 +1,711 @@
+"""Transcripts: reading files, front matter and metadata, speaker turns, and segments.
+
+Offsets are code points into the decoded text with line endings normalized to LF (the whole file,
+front matter included), end exclusive; line numbers are 1-based lines of that same text. A segment's
+id (`t12`, `t12.p2`, `t12.p2.s3`) depends only on the text, so it is stable across runs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import hashlib
+import io
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualcode.diagnostics import Diagnostic, did_you_mean, error, warning
+from qualcode.errors import InputFileError, TranscriptError, YamlError
+from qualcode.textio import decode_text, read_bytes
+from qualcode.yamlio import load_yaml
+
+if TYPE_CHECKING:
+    from qualcode.project import Project, ProjectConfig
+
+MAX_TRANSCRIPT_BYTES = 512_000_000
+LONG_LINE = 1_000_000
+INTERVIEWER, INFORMANT = "interviewer", "informant"
+ID_COLUMNS = ("id", "transcript", "transcript_id", "file")
+
+# -- speaker labels -------------------------------------------------------------------------------
+
+_NAME = r"[^\W\d_][\w'’.\-]*(?:[ \t]+[^\W\d_][\w'’.\-]*){0,3}"
+_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+DEFAULT_LABEL_PATTERNS = (
+    # [00:01:23] Name: text      (Descript, many transcription services)
+    rf"^\[(?P<ts>{_TS})\][ \t]*(?P<name>{_NAME}|[^:\n]{{1,40}}?)[ \t]*:(?:[ \t]+|$)",
+    # Name (00:01:23): text      (Rev)
+    rf"^(?P<name>{_NAME})[ \t]*\((?P<ts>{_TS})\)[ \t]*:?(?:[ \t]+|$)",
+    # 00:01:23 Name: text
+    rf"^(?P<ts>{_TS})[ \t]+(?P<name>{_NAME})[ \t]*:(?:[ \t]+|$)",
+    # Name  0:03 (alone on a line: Otter.ai)
+    rf"^(?P<name>{_NAME})[ \t]+(?P<ts>{_TS})[ \t]*$",
+    # Name: text / INTERVIEWER: text / Q: text
+    rf"^(?P<name>{_NAME})[ \t]*:(?:[ \t]+|$)",
+)
+
+
+@dataclass(frozen=True)
+class LabelScanner:
+    """Finds speaker labels at line starts; compiled once per project configuration."""
+
+    patterns: tuple[re.Pattern[str], ...]
+    interviewer_labels: frozenset[str]
+    informant_labels: frozenset[str]
+
+    @classmethod
+    def from_config(cls, config: ProjectConfig | None = None) -> LabelScanner:
+        from qualcode.project import DEFAULT_INTERVIEWER_LABELS
+
+        extra = tuple(config.label_patterns) if config else ()
+        interviewer = config.interviewer_labels if config else DEFAULT_INTERVIEWER_LABELS
+        informant = config.informant_labels if config else ()
+        return cls(
+            tuple(re.compile(p, re.MULTILINE) for p in (*extra, *DEFAULT_LABEL_PATTERNS)),
+            frozenset(s.casefold() for s in interviewer),
+            frozenset(s.casefold() for s in informant),
+        )
+
+
+def _plausible_name(name: str) -> bool:
+    """Every word of a label starts with a capital (or is a one-letter label like Q, A, I, R)."""
+    words = name.replace(".", " ").split()
+    return bool(words) and all(w[0].isupper() or w[0].isdigit() for w in words)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker turn: `start` is where the words begin (after the label)."""
+
+    number: int
+    speaker: str | None
+    role: str | None
+    label_start: int
+    start: int
+    end: int
+    timestamp: str | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The unit that gets coded."""
+
+    id: str
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    speaker: str | None
+    role: str | None
+    turn: int
+
+
+@dataclass(frozen=True)
+class Transcript:
+    id: str
+    path: str
+    text: str
+    sha256: str
+    metadata: Mapping[str, str]
+    body_start: int
+    turns: tuple[Turn, ...]
+    segments: tuple[Segment, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def speakers(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for turn in self.turns:
+            if turn.speaker:
+                seen.setdefault(turn.speaker, None)
+        return list(seen)
+
+    @property
+    def informants(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for turn in self.turns:
+            if turn.speaker and turn.role == INFORMANT:
+                seen.setdefault(turn.speaker, None)
+        return list(seen)
+
+    @property
+    def words(self) -> int:
+        return count_words(self.text, self.body_start, len(self.text))
+
+    def segment(self, segment_id: str) -> Segment:
+        for seg in self.segments:
+            if seg.id == segment_id:
+                return seg
+        raise KeyError(segment_id)
+
+    def line_of(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
+
+
+_WORD = re.compile(r"\w+")
+
+
+def count_words(text: str, start: int = 0, end: int | None = None) -> int:
+    return sum(1 for _ in _WORD.finditer(text, start, len(text) if end is None else end))
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- front matter ---------------------------------------------------------------------------------
+
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
+
+
+def _metadata_value(value: Any) -> str:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(_metadata_value(v) for v in value)
+    return "" if value is None else str(value).strip()
+
+
+def split_front_matter(text: str, path: str) -> tuple[dict[str, str], dict[str, str], int]:
+    """(metadata, speaker roles, offset where the body starts). Front matter is optional."""
+    match = _FRONT.match(text)
+    if not match:
+        return {}, {}, 0
+    block = match.group(1) or ""
+    try:
+        loaded = load_yaml(block, path)
+    except YamlError as exc:
+        raise TranscriptError(
+            f"front matter: {exc.message}",
+            path=path,
+            line=(exc.line + 1) if exc.line else 1,
+            column=exc.column,
+            hint="front matter is YAML between two '---' lines at the top of the file",
+        ) from exc
+    data = loaded.data
+    if data is None:
+        return {}, {}, match.end()
+    if not isinstance(data, dict):
+        raise TranscriptError(
+            "front matter must be a mapping of metadata (key: value lines)", path=path, line=2
+        )
+    speakers_raw = data.get("speakers")
+    roles: dict[str, str] = {}
+    if isinstance(speakers_raw, dict):
+        roles = {str(k): str(v).strip().casefold() for k, v in speakers_raw.items()}
+    elif isinstance(speakers_raw, list):
+        roles = {str(k): INFORMANT for k in speakers_raw}
+    metadata = {
+        str(k): _metadata_value(v)
+        for k, v in data.items()
+        if k != "speakers" and not isinstance(v, dict)
+    }
+    return metadata, roles, match.end()
+
+
+# -- turns and segments ---------------------------------------------------------------------------
+
+
+def find_turns(
+    text: str, body_start: int, scanner: LabelScanner, roles: Mapping[str, str]
+) -> list[Turn]:
+    """Split the body into speaker turns.
+
+    A label counts if it is declared (front matter), a known interviewer label, or occurs at least
+    twice: a single 'Note:' at a line start inside an answer is not a speaker.
+    """
+    candidates: list[tuple[int, int, str, str | None]] = []
+    taken: set[int] = set()
+    for pattern in scanner.patterns:
+        for m in pattern.finditer(text, body_start):
+            if m.start() in taken:
+                continue
+            name = " ".join(m.group("name").split())
+            if not _plausible_name(name):
+                continue
+            ts = m.groupdict().get("ts")
+            candidates.append((m.start(), m.end(), name, ts))
+            taken.add(m.start())
+    candidates.sort()
+    counts: dict[str, int] = {}
+    for _, _, name, _ in candidates:
+        counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
+    declared = {k.casefold(): v for k, v in roles.items()}
+    accepted = [
+        c
+        for c in candidates
+        if c[2].casefold() in declared
+        or c[2].casefold() in scanner.interviewer_labels
+        or c[2].casefold() in scanner.informant_labels
+        or counts[c[2].casefold()] >= 2
+    ]
+
+    def role_of(name: str) -> str:
+        key = name.casefold()
+        if key in declared:
+            return declared[key]
+        if key in scanner.informant_labels:
+            return INFORMANT
+        return INTERVIEWER if key in scanner.interviewer_labels else INFORMANT
+
+    turns: list[Turn] = []
+    first = accepted[0][0] if accepted else len(text)
+    if text[body_start:first].strip():
+        turns.append(
+            Turn(0, None, None, body_start, body_start, _rstrip_end(text, body_start, first))
+        )
+    for i, (label_start, words_start, name, ts) in enumerate(accepted):
+        end = accepted[i + 1][0] if i + 1 < len(accepted) else len(text)
+        turns.append(
+            Turn(
+                len(turns) if turns and turns[0].number == 0 else len(turns) + 1,
+                name,
+                role_of(name),
+                label_start,
+                words_start,
+                max(words_start, _rstrip_end(text, words_start, end)),
+                ts,
+            )
+        )
+    return turns
+
+
+def _rstrip_end(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+_PARA = re.compile(r"\n[ \t]*\n\s*")
+_ABBREV = re.compile(
+    r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|Sr|Jr|St|Inc|Ltd|Co|vs|etc|e\.g|i\.e|No|approx|Mt)\.|\b[A-Z]\.)$"
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+
+
+def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans = []
+    pos = start
+    for m in _PARA.finditer(text, start, end):
+        if m.start() > pos:
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if end > pos:
+        spans.append((pos, _rstrip_end(text, pos, end)))
+    return [(s, e) for s, e in spans if e > s]
+
+
+def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans = []
+    pos = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        if _ABBREV.search(text, max(start, m.start() - 6), m.start() + 1):
+            continue
+        nxt = m.end()
+        if nxt < end and text[nxt].islower():
+            continue
+        sentence_end = _rstrip_end(text, pos, m.end())
+        if sentence_end > pos:
+            spans.append((pos, sentence_end))
+        pos = m.end()
+    if end > pos:
+        spans.append((pos, _rstrip_end(text, pos, end)))
+    return [(s, e) for s, e in spans if e > s]
+
+
+def segment_turns(text: str, turns: Sequence[Turn], kind: str) -> list[Segment]:
+    """Segments of the given kind; ids encode turn, paragraph and sentence numbers."""
+    newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def line(offset: int) -> int:
+        return bisect.bisect_left(newlines, offset) + 1
+
+    segments: list[Segment] = []
+    for turn in turns:
+        if turn.end <= turn.start:
+            continue
+        base = f"t{turn.number}"
+        if kind == "turn":
+            spans = [(base, turn.start, turn.end)]
+        else:
+            spans = []
+            for p_no, (ps, pe) in enumerate(_paragraphs(text, turn.start, turn.end), 1):
+                if kind == "paragraph":
+                    spans.append((f"{base}.p{p_no}", ps, pe))
+                else:
+                    for s_no, (ss, se) in enumerate(_sentences(text, ps, pe), 1):
+                        spans.append((f"{base}.p{p_no}.s{s_no}", ss, se))
+        for seg_id, s, e in spans:
+            segments.append(
+                Segment(
+                    seg_id, s, e, line(s), line(max(s, e - 1)), turn.speaker, turn.role, turn.number
+                )
+            )
+    return segments
+
+
+# -- reading one transcript -----------------------------------------------------------------------
+
+
+def parse_transcript(
+    text: str,
+    transcript_id: str,
+    path: str,
+    *,
+    scanner: LabelScanner | None = None,
+    segmentation: str = "turn",
+    metadata: Mapping[str, str] | None = None,
+) -> Transcript:
+    """Parse decoded, newline-normalized text. Front matter values win over `metadata` (CSV)."""
+    scanner = scanner or LabelScanner.from_config()
+    front, roles, body_start = split_front_matter(text, path)
+    warnings: list[str] = []
+    if not text[body_start:].strip():
+        raise TranscriptError(
+            "transcript is empty"
+            if not text.strip()
+            else "transcript has front matter but no text",
+            path=path,
+            hint="add the interview text, or move the file out of the transcripts folder",
+        )
+    turns = find_turns(text, body_start, scanner, roles)
+    if not any(t.speaker for t in turns):
+        warnings.append("no speaker labels found: the whole text is coded as one informant turn")
+        turns = [
+            Turn(
+                1, None, INFORMANT, body_start, body_start, _rstrip_end(text, body_start, len(text))
+            )
+        ]
+    longest = max((len(line) for line in text.split("\n")), default=0)
+    if longest > LONG_LINE:
+        warnings.append(f"a line is {longest / 1e6:.1f} million characters long")
+    merged = {**(metadata or {}), **front}
+    return Transcript(
+        id=transcript_id,
+        path=path,
+        text=text,
+        sha256=content_hash(text),
+        metadata=merged,
+        body_start=body_start,
+        turns=tuple(turns),
+        segments=tuple(segment_turns(text, turns, segmentation)),
+        warnings=tuple(warnings),
+    )
+
+
+def read_transcript(
+    path: Path,
+    *,
+    transcript_id: str | None = None,
+    display: str | None = None,
+    scanner: LabelScanner | None = None,
+    segmentation: str = "turn",
+    metadata: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+) -> Transcript:
+    shown = display or str(path)
+    data = read_bytes(path, max_bytes=MAX_TRANSCRIPT_BYTES, what="transcript")
+    try:
+        text = decode_text(data, path, encoding=encoding, what="transcript")
+    except InputFileError as exc:
+        exc.path = shown
+        raise
+    return parse_transcript(
+        text,
+        transcript_id or path.stem,
+        shown,
+        scanner=scanner,
+        segmentation=segmentation,
+        metadata=metadata,
+    )
+
+
+# -- metadata CSV ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetadataTable:
+    path: str
+    columns: tuple[str, ...]
+    rows: dict[str, dict[str, str]]
+    lines: dict[str, int]
+
+
+def read_metadata_csv(path: Path, shown: str) -> MetadataTable:
+    """One row per transcript id; UTF-8 (BOM ok), comma or semicolon separated."""
+    text = decode_text(read_bytes(path, max_bytes=100_000_000, what="metadata CSV"), path)
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    if first_line.count("\t") > max(first_line.count(";"), first_line.count(",")):
+        delimiter = "\t"
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise TranscriptError(
+            "metadata CSV is empty", path=shown, hint="add a header row"
+        ) from None
+    lowered = [h.casefold() for h in header]
+    id_index = next((lowered.index(c) for c in ID_COLUMNS if c in lowered), None)
+    if id_index is None:
+        raise TranscriptError(
+            f"metadata CSV has no id column (columns: {', '.join(header)})",
+            path=shown,
+            line=1,
+            hint="name the column holding the transcript ids 'id' (the file name without extension)",
+        )
+    rows: dict[str, dict[str, str]] = {}
+    lines: dict[str, int] = {}
+    for row in reader:
+        line_no = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise TranscriptError(
+                f"row has {len(row)} cells but the header has {len(header)}",
+                path=shown,
+                line=line_no,
+                hint="check for a missing or extra separator, or an unclosed quote",
+            )
+        transcript_id = row[id_index].strip()
+        if Path(transcript_id).suffix in (".txt", ".md"):
+            transcript_id = Path(transcript_id).stem
+        if transcript_id in rows:
+            raise TranscriptError(
+                f"transcript id {transcript_id!r} has two rows (first at line {lines[transcript_id]})",
+                path=shown,
+                line=line_no,
+            )
+        rows[transcript_id] = {
+            h: cell.strip()
+            for i, (h, cell) in enumerate(zip(header, row, strict=True))
+            if i != id_index
+        }
+        lines[transcript_id] = line_no
+    columns = tuple(h for i, h in enumerate(header) if i != id_index)
+    return MetadataTable(shown, columns, rows, lines)
+
+
+# -- the corpus -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranscriptFile:
+    id: str
+    path: Path
+    shown: str
+
+
+def find_transcript_files(folder: Path, extensions: Sequence[str]) -> list[Path]:
+    """Transcript files under `folder` in sorted order; symlink loops raise TranscriptError."""
+    found: list[Path] = []
+    seen_dirs: set[tuple[int, int]] = set()
+    wanted = {e.casefold() for e in extensions}
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        stat = os.stat(dirpath)
+        key = (stat.st_dev, stat.st_ino)
+        if key in seen_dirs:
+            raise TranscriptError(
+                "symlink loop: this folder was already visited",
+                path=dirpath,
+                hint="remove the symbolic link that points back up the tree",
+            )
+        seen_dirs.add(key)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith(".") or Path(name).suffix.casefold() not in wanted:
+                continue
+            path = Path(dirpath) / name
+            try:
+                path.stat()
+            except OSError as exc:
+                raise TranscriptError(
+                    f"cannot open: {exc.strerror}", path=path, hint="fix or remove the broken link"
+                ) from exc
+            found.append(path)
+    return sorted(found)
+
+
+@dataclass
+class Corpus:
+    """The project's transcripts: files and metadata, read lazily one transcript at a time."""
+
+    files: list[TranscriptFile]
+    metadata_table: MetadataTable | None
+    scanner: LabelScanner
+    segmentation: str
+    encoding: str | None
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        return [f.id for f in self.files]
+
+    def file(self, transcript_id: str) -> TranscriptFile:
+        for f in self.files:
+            if f.id == transcript_id:
+                return f
+        from qualcode.errors import UsageError
+
+        raise UsageError(
+            f"no transcript with id {transcript_id!r}{did_you_mean(transcript_id, self.ids)}",
+            hint="`qualcode transcripts` lists the ids",
+        )
+
+    def load(self, transcript_id: str) -> Transcript:
+        f = self.file(transcript_id)
+        csv_row = self.metadata_table.rows.get(f.id, {}) if self.metadata_table else {}
+        return read_transcript(
+            f.path,
+            transcript_id=f.id,
+            display=f.shown,
+            scanner=self.scanner,
+            segmentation=self.segmentation,
+            metadata=csv_row,
+            encoding=self.encoding,
+        )
+
+    def __iter__(self) -> Iterator[Transcript]:
+        for f in self.files:
+            yield self.load(f.id)
+
+
+def load_corpus(project: Project) -> Corpus:
+    """Find transcript files and read the metadata CSV; duplicate ids raise TranscriptError."""
+    from qualcode.project import display_path
+
+    config = project.config
+    folder = project.transcripts_dir
+    if not folder.is_dir():
+        raise TranscriptError(
+            f"transcripts folder {display_path(folder)!r} does not exist",
+            path=project.config_path,
+            hint="create it, or set transcripts.folder in qualcode.yaml",
+        )
+    paths = find_transcript_files(folder, config.extensions)
+    by_id: dict[str, Path] = {}
+    files = []
+    for path in paths:
+        if path.stem in by_id:
+            raise TranscriptError(
+                f"transcript id {path.stem!r} is used by two files: {display_path(by_id[path.stem])} "
+                f"and {display_path(path)}",
+                path=display_path(path),
+                hint="rename one of them: the file name (without extension) is the transcript id",
+            )
+        by_id[path.stem] = path
+        files.append(TranscriptFile(path.stem, path, display_path(path)))
+    table = None
+    if project.metadata_path.is_file():
+        table = read_metadata_csv(project.metadata_path, display_path(project.metadata_path))
+    return Corpus(
+        files,
+        table,
+        LabelScanner.from_config(config),
+        config.segmentation,
+        config.encoding,
+    )
+
+
+def check_corpus(project: Project) -> list[Diagnostic]:
+    """Everything `qualcode check` says about transcripts and their metadata."""
+    from qualcode.project import display_path
+
+    try:
+        corpus = load_corpus(project)
+    except (TranscriptError, InputFileError) as exc:
+        return [
+            error(
+                exc.path or "",
+                (exc.line, exc.column or 1) if exc.line else None,
+                exc.message,
+                "unreadable-file" if isinstance(exc, InputFileError) else "transcript",
+                exc.hint or "",
+            )
+        ]
+    found: list[Diagnostic] = []
+    declared = project.config.declared_values
+    table = corpus.metadata_table
+    config_shown = display_path(project.config_path) if project.config_path else "qualcode.yaml"
+    ids = set(corpus.ids)
+    if table:
+        for transcript_id, line in table.lines.items():
+            if transcript_id not in ids:
+                found.append(
+                    error(
+                        table.path,
+                        (line, 1),
+                        f"metadata row for {transcript_id!r}, but there is no such transcript"
+                        f"{did_you_mean(transcript_id, ids)}",
+                        "metadata-orphan",
+                        "fix the id or remove the row",
+                    )
+                )
+    for f in corpus.files:
+        try:
+            transcript = corpus.load(f.id)
+        except (TranscriptError, InputFileError) as exc:
+            pos = (exc.line, exc.column or 1) if exc.line else None
+            rule = "unreadable-file" if isinstance(exc, InputFileError) else "transcript"
+            found.append(error(exc.path or f.shown, pos, exc.message, rule, exc.hint or ""))
+            continue
+        for text in transcript.warnings:
+            found.append(warning(f.shown, None, text, "transcript"))
+        csv_row = table.rows.get(f.id) if table else None
+        front, _, _ = split_front_matter(transcript.text, f.shown)
+        if not csv_row and not front:
+            found.append(
+                warning(
+                    f.shown,
+                    None,
+                    "transcript has no metadata (no front matter and no metadata.csv row)",
+                    "missing-metadata",
+                    "add a row to the metadata CSV or front matter at the top of the file",
+                )
+            )
+        if csv_row and front:
+            for key, value in front.items():
+                if key in csv_row and csv_row[key] and csv_row[key] != value:
+                    found.append(
+                        error(
+                            f.shown,
+                            (_front_line(transcript.text, key), 1),
+                            f"front matter says {key}: {value!r} but {table.path if table else ''} "
+                            f"says {csv_row[key]!r}",
+                            "metadata-conflict",
+                            "make them agree (front matter wins when both are set)",
+                        )
+                    )
+        for attr, allowed in declared.items():
+            value = transcript.metadata.get(attr)
+            if value and value not in allowed:
+                line = _front_line(transcript.text, attr) if attr in front else None
+                where = f.shown if line else (table.path if table else f.shown)
+                pos = (
+                    (line, 1)
+                    if line
+                    else ((table.lines[f.id], 1) if table and f.id in table.lines else None)
+                )
+                found.append(
+                    error(
+                        where,
+                        pos,
+                        f"{attr} {value!r} of {f.id!r} is not a declared value"
+                        f"{did_you_mean(value, allowed)}",
+                        "undeclared-value",
+                        f"declared in {config_shown}: {', '.join(allowed)}",
+                    )
+                )
+    return found
+
+
+def _front_line(text: str, key: str) -> int:
+    match = re.search(rf"^{re.escape(key)}\s*:", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
