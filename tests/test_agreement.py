@@ -16,6 +16,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -26,6 +29,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from qualcode import agreement
 from qualcode.agreement import (
     AgreementResult,
     ReliabilityData,
@@ -267,7 +271,7 @@ LIBRARY_VALUES: dict[str, st.SearchStrategy[object]] = {
 
 @pytest.mark.parametrize("level", LEVELS)
 def test_alpha_matches_krippendorff_library(level: str) -> None:
-    @settings(FAST, max_examples=150)
+    @FAST
     @given(matrices(LIBRARY_VALUES[level]))
     def check(units: list[list[object]]) -> None:
         assume(distinct_pairable(units) >= 2)
@@ -291,12 +295,12 @@ def test_alpha_is_one_when_coders_agree(level: str) -> None:
     @given(
         st.integers(2, 5),
         st.lists(POSITIVE_INTS, min_size=2, max_size=20),
-        st.lists(st.booleans(), min_size=100, max_size=100),
+        st.integers(0, 2**100 - 1),
     )
-    def check(k: int, truth: list[int], present: list[bool]) -> None:
+    def check(k: int, truth: list[int], mask: int) -> None:
         # Every coder who codes unit u gives it truth[u]; some cells are missing.
         units = [
-            [v if present[(u * k + c) % 100] else None for c in range(k)]
+            [v if mask >> (u * k + c) % 100 & 1 else None for c in range(k)]
             for u, v in enumerate(truth)
         ]
         assume(distinct_pairable(units) >= 2)
@@ -342,6 +346,59 @@ def test_ratio_alpha_invariant_under_scaling(units: list[list], factor: float) -
     # Powers of two keep the floats exact, so the invariance must hold to the last bit.
     scaled = [[None if v is None else v * factor for v in u] for u in units]
     assert krippendorff_alpha(scaled, "ratio") == krippendorff_alpha(units, "ratio")
+
+
+@FAST
+@given(matrices(LIBRARY_VALUES["ratio"]))
+def test_ratio_numpy_path_matches_pure_path(units: list[list]) -> None:
+    # With many distinct values ratio D_e is summed with numpy; force that path on small data.
+    pure = krippendorff_alpha(units, "ratio")
+    original = agreement._RATIO_PURE_MAX_VALUES
+    agreement._RATIO_PURE_MAX_VALUES = 0
+    try:
+        vectorised = krippendorff_alpha(units, "ratio")
+    finally:
+        agreement._RATIO_PURE_MAX_VALUES = original
+    if pure is None:
+        assert vectorised is None
+    else:
+        assert vectorised is not None
+        assert math.isclose(pure, vectorised, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_ratio_large_data_numpy_path_matches_pure_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (No library comparison here: `krippendorff` allocates units x V x V floats, ~10 GB for this.)
+    rng = np.random.default_rng(7)
+    truth = rng.uniform(1, 100, size=600)
+    units = [
+        [None if rng.random() < 0.2 else float(t * rng.uniform(0.8, 1.25)) for _ in range(3)]
+        for t in truth
+    ]
+    assert distinct_pairable(units) > agreement._RATIO_PURE_MAX_VALUES
+    alpha = krippendorff_alpha(units, "ratio")
+    assert alpha is not None
+    monkeypatch.setattr(agreement, "_RATIO_PURE_MAX_VALUES", 10**9)
+    assert math.isclose(alpha, krippendorff_alpha(units, "ratio"), rel_tol=1e-12)  # type: ignore[arg-type]
+
+
+def test_ratio_huge_values_do_not_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    units = [[1e308, 1.5e308], [1.7e308, 1.7e308], [2.0**1000, 2.0**1001]]
+    # The ratio metric is scale-free and scaling by a power of two is exact.
+    scaled = [[v / 2.0**900 for v in u] for u in units]
+    expected = krippendorff_alpha(scaled, "ratio")
+    assert expected is not None
+    assert krippendorff_alpha(units, "ratio") == pytest.approx(expected, rel=1e-12)
+    monkeypatch.setattr(agreement, "_RATIO_PURE_MAX_VALUES", 0)
+    assert krippendorff_alpha(units, "ratio") == pytest.approx(expected, rel=1e-12)
+
+
+def test_module_import_is_light() -> None:
+    code = "import sys, qualcode.agreement; print('numpy' in sys.modules, 'pandas' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(Path(agreement.__file__).parents[1])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.split() == ["False", "False"]
 
 
 @pytest.mark.parametrize("level", LEVELS)

@@ -115,3 +115,17 @@ def write_latex(
 def write_json(payload: Any, out: TextIO) -> None:
     json.dump(payload, out, indent=2, ensure_ascii=False, sort_keys=False)
     out.write("\n")
+
+
+def write_quotes_markdown(records: Sequence[Row], out: TextIO, *, caption: str = "") -> None:
+    """Block quotes under a heading per code and group, each with its citation."""
+    current = None
+    for r in records:
+        key = (r["code"], r["group"])
+        if key != current:
+            group = f" — {r['group']}" if r["group"] != "Total" else ""
+            out.write(f"\n### {_md_escape(r['name'])} (`{r['code']}`){_md_escape(group)}\n\n")
+            current = key
+        out.write(f"> {_md_escape(r['quote'])}\n>\n> — {_md_escape(r['citation'])}\n\n")
+    if caption:
+        out.write(f"_{_md_escape(caption)}_\n")

@@ -106,7 +106,7 @@ class CodingsFile:
             for optional in ("quote", "stale"):
                 if not data[optional]:
                     del data[optional]
-            records.append((coding.sort_key() + (coding.origin,), data))  # type: ignore[arg-type]
+            records.append(((*coding.sort_key(), coding.origin), data))  # type: ignore[arg-type]
         for note in self.notes:
             data = asdict(note)
             if not note.stale:
@@ -164,8 +164,8 @@ def parse_codings(text: str, path: str) -> CodingsFile:
         str(header.get("coder", "")),
         str(header.get("sha256", "")),
     )
-    coding_fields = {f for f in Coding.__dataclass_fields__}
-    note_fields = {f for f in SegmentNote.__dataclass_fields__}
+    coding_fields = set(Coding.__dataclass_fields__)
+    note_fields = set(SegmentNote.__dataclass_fields__)
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
@@ -387,7 +387,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                 from qualcode.textio import read_text
 
                 cf = parse_codings(read_text(path, what="codings file"), shown)
-            except (StoreError, Exception) as exc:  # noqa: BLE001
+            except (StoreError, Exception) as exc:
                 line = getattr(exc, "line", None)
                 found.append(
                     error(

@@ -509,7 +509,7 @@ def find_transcript_files(folder: Path, extensions: Sequence[str]) -> list[Path]
     seen_dirs: set[tuple[int, int]] = set()
     wanted = {e.casefold() for e in extensions}
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        stat = os.stat(dirpath)
+        stat = Path(dirpath).stat()
         key = (stat.st_dev, stat.st_ino)
         if key in seen_dirs:
             raise TranscriptError(

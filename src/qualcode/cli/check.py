@@ -53,10 +53,11 @@ def check(
     from qualcode.check import check_paths, check_project
     from qualcode.project import load_project
 
-    if paths:
-        report = check_paths(paths)
-    else:
-        report = check_project(load_project(project or Path.cwd(), strict=False))
+    report = (
+        check_paths(paths)
+        if paths
+        else check_project(load_project(project or Path.cwd(), strict=False))
+    )
     writer = {
         CheckFormat.text: diag.write_text,
         CheckFormat.github: diag.write_github,

@@ -88,3 +88,36 @@ def render_transcript_view(view: TranscriptView, console: Console, *, why: bool 
                             )
                         )
         console.print()
+
+
+def render_summary(result: Any, console: Console) -> None:
+    """Per code family a table (count and % per group), then the top quotes per code."""
+    from rich.table import Table
+    from rich.text import Text
+
+    title = " by " + " x ".join(result.by) if result.by else ""
+    console.print(Text(f"Summary{title}: {result.n_transcripts} transcripts", style="bold"))
+    for family in result.families:
+        table = Table(title=family.name, title_justify="left", title_style="bold")
+        for column in result.columns[1:]:
+            table.add_column(column, justify="left" if column == "name" else "right")
+        for i, row in enumerate(family.rows):
+            name = row["name"] if i == 0 else "  " + row["name"]
+            table.add_row(name, *(str(row[c]) for c in result.columns[2:]))
+        console.print(table)
+    console.print(Text(result.caption, style="dim"))
+    console.print(Text("\nQuotes", style="bold"))
+    current = None
+    for q in result.quotes:
+        if q["code"] != current:
+            console.print(Text(f"\n{q['name']} ({q['code']})", style="bold"))
+            current = q["code"]
+        quote = Text(q["quote"])
+        for s, e in q["highlights"]:
+            quote.stylize("bold reverse", s, e)
+        group = f"[{q['group']}] " if q["group"] != "Total" else ""
+        line = Text(f"  {group}“")
+        line.append_text(quote)
+        line.append("”")
+        console.print(line)
+        console.print(Text(f"     — {q['citation']}", style="dim"))
