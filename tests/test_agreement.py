@@ -300,7 +300,7 @@ def test_alpha_is_one_when_coders_agree(level: str) -> None:
     def check(k: int, truth: list[int], mask: int) -> None:
         # Every coder who codes unit u gives it truth[u]; some cells are missing.
         units = [
-            [v if mask >> (u * k + c) % 100 & 1 else None for c in range(k)]
+            [v if (mask >> ((u * k + c) % 100)) & 1 else None for c in range(k)]
             for u, v in enumerate(truth)
         ]
         assume(distinct_pairable(units) >= 2)

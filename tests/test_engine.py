@@ -1,0 +1,483 @@
+"""The matcher: documented semantics by example, and a property test against a naive reference.
+
+The reference below is written from the semantics stated in `qualcode.engine`'s docstring and the
+codebook format (issue 4), not from the engine's code: it scans every position of the text for every
+keyword with plain string comparison, so it is slow but obviously right.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qualcode.codebook.model import Rule
+from qualcode.engine import (
+    Matcher,
+    SegmentView,
+    compile_regex,
+    keyword_problem,
+    normalize,
+    normalize_keyword,
+)
+from qualcode.errors import CodebookError
+
+FAST = settings(max_examples=150, deadline=None, database=None)
+
+# -- the naive reference --------------------------------------------------------------------------
+
+APOSTROPHES = "\u2019\u2018\u02bc\u2032\u00b4`"
+HYPHENS = "\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d"
+
+
+def ref_fold(ch: str) -> str:
+    """One character as the matcher compares it (length-preserving)."""
+    low = ch.lower()
+    if len(low) != 1:
+        low = ch
+    if low in APOSTROPHES:
+        return "'"
+    if low in HYPHENS:
+        return "-"
+    if low.isspace():
+        return " "
+    return low
+
+
+def ref_normalize(text: str) -> str:
+    return "".join(ref_fold(ch) for ch in text)
+
+
+def ref_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_" or unicodedata.category(ch)[0] in "MN"
+
+
+def ref_keyword(keyword: str) -> tuple[str, bool]:
+    text = " ".join(ref_normalize(keyword.strip()).split(" "))
+    text = re.sub(" +", " ", text)
+    stem = text.endswith("*")
+    if stem:
+        text = text[:-1].rstrip(" ")
+    return text, stem
+
+
+def ref_find(norm: str, keyword: str) -> list[tuple[int, int]]:
+    """Every whole-word occurrence of one keyword, by brute force over all start positions."""
+    pattern, stem = ref_keyword(keyword)
+    found = []
+    n = len(norm)
+    for i in range(n - len(pattern) + 1):
+        if norm[i : i + len(pattern)] != pattern:
+            continue
+        if ref_word_char(pattern[0]) and i > 0 and ref_word_char(norm[i - 1]):
+            continue
+        end = i + len(pattern)
+        if stem:
+            while end < n and ref_word_char(norm[end]):
+                end += 1
+        elif ref_word_char(pattern[-1]) and end < n and ref_word_char(norm[end]):
+            continue
+        found.append((i, end))
+    return found
+
+
+@dataclass(frozen=True)
+class Seg:
+    start: int
+    end: int
+    speaker: str | None
+    role: str | None
+
+
+def ref_segment_of(segments: Sequence[Seg], offset: int) -> int:
+    for index, seg in enumerate(segments):
+        if seg.start <= offset < seg.end:
+            return index
+    return -1
+
+
+def ref_allows(rule: Rule, seg: Seg) -> bool:
+    if "*" in rule.speakers:
+        return True
+    wanted = {s.casefold() for s in rule.speakers}
+    return (seg.role or "").casefold() in wanted or (seg.speaker or "").casefold() in wanted
+
+
+def ref_word_index(norm: str, seg: Seg, offset: int) -> int:
+    """Index (in the segment) of the word an offset belongs to: words are runs of `\\w`."""
+    starts = [m.start() for m in re.finditer(r"\w+", norm[: seg.end]) if m.start() >= seg.start]
+    return sum(1 for s in starts if s <= offset) - 1
+
+
+def reference(
+    text: str, segments: Sequence[Seg], rules: Sequence[Rule]
+) -> tuple[set[tuple[str, int]], set[tuple[str, int, int, int]]]:
+    """(code, segment) pairs coded, and keyword hit spans (rule, segment, start, end)."""
+    norm = ref_normalize(text)
+    pairs: set[tuple[str, int]] = set()
+    spans: set[tuple[str, int, int, int]] = set()
+    for rule in rules:
+        excluded = {
+            ref_segment_of(segments, s) for phrase in rule.exclude for s, _ in ref_find(norm, phrase)
+        }
+        if rule.kind == "keywords":
+            for keyword in rule.keywords:
+                for s, e in ref_find(norm, keyword):
+                    seg = ref_segment_of(segments, s)
+                    if seg < 0 or seg in excluded or not ref_allows(rule, segments[seg]):
+                        continue
+                    pairs.add((rule.code_id, seg))
+                    spans.add((rule.id, seg, s, e))
+        else:
+            for seg_no, seg in enumerate(segments):
+                if seg_no in excluded or not ref_allows(rule, seg):
+                    continue
+                positions = []
+                for term in rule.near_terms:
+                    positions.append(
+                        [
+                            ref_word_index(norm, seg, s)
+                            for s, _ in ref_find(norm, term)
+                            if ref_segment_of(segments, s) == seg_no
+                        ]
+                    )
+                if any(not p for p in positions):
+                    continue
+                # Coded when one occurrence of every term fits in a window of `within` words.
+                every = sorted({w for p in positions for w in p})
+                for low in every:
+                    if all(
+                        any(low <= w <= low + rule.near_within for w in p) for p in positions
+                    ):
+                        pairs.add((rule.code_id, seg_no))
+                        break
+    return pairs, spans
+
+
+def engine_result(
+    text: str, segments: Sequence[Seg], rules: Sequence[Rule]
+) -> tuple[set[tuple[str, int]], set[tuple[str, int, int, int]]]:
+    matcher = Matcher(rules)
+    views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in segments]
+    per_segment = matcher.match(text, views)
+    kinds = {r.id: r.kind for r in rules}
+    pairs = {(h.code_id, i) for i, hits in enumerate(per_segment) for h in hits}
+    spans = {
+        (h.rule_id, i, h.start, h.end)
+        for i, hits in enumerate(per_segment)
+        for h in hits
+        if kinds[h.rule_id] == "keywords"
+    }
+    return pairs, spans
+
+
+# -- strategies -----------------------------------------------------------------------------------
+
+WORDS = [
+    "care",
+    "Care",
+    "CARE",
+    "caring",
+    "health",
+    "Health",
+    "healthcare",
+    "café",
+    "Café",
+    "CAFÉ",
+    "cafe",
+    "cafe\u0301",
+    "naïve",
+    "don't",
+    "don’t",
+    "DON’T",
+    "co-op",
+    "co‐op",
+    "co–op",
+    "coop",
+    "über",
+    "Über",
+    "trust",
+    "land",
+    "é",
+    "a",
+    "İ",
+    "x_y",
+    "42",
+]
+SEPARATORS = [" ", " ", " ", "  ", "\n", "\n\n", ", ", ". ", "-", "’", "'", "\t", "\u00a0", "(", ")"]
+ALPHABET = "aceéÉhlrt ’'-‐\n.,İ\u0301"
+
+KEYWORDS = [
+    "care",
+    "CARE",
+    "car*",
+    "care*",
+    "health care",
+    "health  care",
+    "health*",
+    "healthcare",
+    "café",
+    "CAFÉ",
+    "caf*",
+    "cafe",
+    "naïve",
+    "don't",
+    "don’t",
+    "co-op",
+    "co‐op",
+    "co*",
+    "über",
+    "land trust",
+    "land trust*",
+    "trust",
+    "é",
+    "a",
+    "x_y",
+    "42",
+    "care, health",
+    "-op",
+    "’t",
+]
+
+
+@st.composite
+def texts(draw: st.DrawFn) -> str:
+    if draw(st.booleans()):
+        parts = draw(
+            st.lists(
+                st.tuples(st.sampled_from(WORDS), st.sampled_from(SEPARATORS)),
+                min_size=0,
+                max_size=25,
+            )
+        )
+        return "".join(w + s for w, s in parts)
+    return draw(st.text(alphabet=ALPHABET, max_size=60))
+
+
+keywords = st.one_of(
+    st.sampled_from(KEYWORDS),
+    st.text(alphabet="aceéhlrt ’'-‐", min_size=1, max_size=6)
+    .map(lambda s: s + ("*" if len(s) % 3 == 0 else ""))
+    .filter(lambda k: keyword_problem(k) is None),
+)
+SPEAKERS = st.sampled_from([("informant",), ("*",), ("interviewer",), ("Ana",), ("ana", "x")])
+
+
+@st.composite
+def rules(draw: st.DrawFn) -> list[Rule]:
+    found = []
+    for number in range(draw(st.integers(1, 4))):
+        code = draw(st.sampled_from(["c1", "c2", "c3"]))
+        exclude = tuple(draw(st.lists(keywords, max_size=2))) if draw(st.booleans()) else ()
+        speakers = draw(SPEAKERS)
+        if draw(st.integers(0, 3)) == 0:
+            terms = tuple(draw(st.lists(keywords, min_size=2, max_size=3)))
+            within = draw(st.integers(1, 6))
+            found.append(
+                Rule(
+                    f"{code}/{number}",
+                    code,
+                    "near",
+                    near_terms=terms,
+                    near_within=within,
+                    exclude=exclude,
+                    speakers=speakers,
+                )
+            )
+        else:
+            found.append(
+                Rule(
+                    f"{code}/{number}",
+                    code,
+                    "keywords",
+                    keywords=tuple(draw(st.lists(keywords, min_size=1, max_size=4))),
+                    exclude=exclude,
+                    speakers=speakers,
+                )
+            )
+    return found
+
+
+@st.composite
+def segmentations(draw: st.DrawFn, length: int) -> list[Seg]:
+    cuts = sorted(set(draw(st.lists(st.integers(0, length), max_size=6))) | {0, length})
+    segments = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        if draw(st.integers(0, 5)) == 0:
+            continue  # text outside any segment (a label, front matter): never coded
+        role = draw(st.sampled_from(["informant", "interviewer", None]))
+        speaker = draw(st.sampled_from(["Ana", "Interviewer", None]))
+        segments.append(Seg(start, end, speaker, role))
+    return segments
+
+
+@FAST
+@given(data=st.data())
+def test_matcher_agrees_with_naive_reference(data: st.DataObject) -> None:
+    text = data.draw(texts())
+    segs = data.draw(segmentations(len(text)))
+    rule_list = data.draw(rules())
+    assert engine_result(text, segs, rule_list) == reference(text, segs, rule_list)
+
+
+@FAST
+@given(text=texts(), keyword=keywords)
+def test_every_overlapping_keyword_hit_is_reported(text: str, keyword: str) -> None:
+    rule = Rule("c/1", "c", "keywords", keywords=(keyword,), speakers=("*",))
+    hits = Matcher([rule]).match_passage(text)
+    assert sorted({(h.start, h.end) for h in hits}) == ref_find(ref_normalize(text), keyword)
+
+
+@FAST
+@given(text=texts())
+def test_normalize_keeps_every_offset(text: str) -> None:
+    norm = normalize(text)
+    assert len(norm) == len(text)
+    assert norm == ref_normalize(text)
+
+
+# -- documented semantics by example --------------------------------------------------------------
+
+
+def hits_of(keyword_list: Sequence[str], text: str, **kwargs: object) -> list[str]:
+    rule = Rule("c/1", "c", "keywords", keywords=tuple(keyword_list), speakers=("*",), **kwargs)  # type: ignore[arg-type]
+    return [text[h.start : h.end] for h in Matcher([rule]).match_passage(text)]
+
+
+def test_case_insensitive_whole_words() -> None:
+    assert hits_of(["care"], "Care, CARE and care.") == ["Care", "CARE", "care"]
+    assert hits_of(["care"], "careful scare caring daycare") == []
+
+
+def test_unicode_letters_are_word_characters() -> None:
+    # 'café' must not hit inside 'cafés', and 'caf' must not hit inside 'café' (ASCII \\b would).
+    assert hits_of(["café"], "Café! cafés CAFÉ") == ["Café", "CAFÉ"]
+    assert hits_of(["caf"], "café caf") == ["caf"]
+    assert hits_of(["über"], "Über-uns über") == ["Über", "über"]
+
+
+def test_curly_apostrophes_and_unicode_hyphens_fold() -> None:
+    assert hits_of(["don't"], "I don’t know, I don't") == ["don’t", "don't"]
+    assert hits_of(["co-op"], "a co‐op, a co–op, a co-op, a coop") == ["co‐op", "co–op", "co-op"]
+
+
+def test_stem_extends_to_end_of_word() -> None:
+    assert hits_of(["convene*"], "we convened, convenes, reconvene and convene") == [
+        "convened",
+        "convenes",
+        "convene",
+    ]
+    assert hits_of(["land trust*"], "land trusts and a land truster") == [
+        "land trusts",
+        "land truster",
+    ]
+
+
+def test_phrases_cross_line_breaks_and_tabs() -> None:
+    assert hits_of(["health care"], "health\ncare, Health\tCare, health  care") == [
+        "health\ncare",
+        "Health\tCare",
+    ]
+
+
+def test_overlapping_hits_all_reported() -> None:
+    assert hits_of(["care", "health care"], "health care") == ["health care", "care"]
+
+
+def test_offsets_survive_characters_that_lowercase_to_two() -> None:
+    text = "İstanbul care"
+    assert len(normalize(text)) == len(text)
+    assert hits_of(["care"], text) == ["care"]
+
+
+def test_keyword_problems() -> None:
+    assert keyword_problem("   ") == "keyword is empty"
+    assert keyword_problem("*") is not None
+    assert "only allowed at the end" in (keyword_problem("a*b") or "")
+    assert keyword_problem("convene*") is None
+    assert normalize_keyword("  Health   CARE*") == ("health care", True)
+
+
+def test_exclude_drops_the_rules_hits_in_that_segment_only() -> None:
+    rule = Rule("c/1", "c", "keywords", keywords=("table",), exclude=("table of contents",))
+    text = "See the table of contents. || We sat at the table."
+    cut = text.index("||")
+    segs = [SegmentView(0, cut, "A", "informant"), SegmentView(cut, len(text), "A", "informant")]
+    per_segment = Matcher([rule]).match(text, segs)
+    assert per_segment[0] == []
+    assert [(text[h.start : h.end], h.rule_id) for h in per_segment[1]] == [("table", "c/1")]
+
+
+def test_near_either_order_within_n_words() -> None:
+    rule = Rule(
+        "a/1", "anchor", "near", near_terms=("hospital", "anchor"), near_within=3, speakers=("*",)
+    )
+    matcher = Matcher([rule])
+    assert matcher.match_passage("an anchor is the hospital")  # 3 words apart
+    assert matcher.match_passage("the hospital acts as an anchor")  # 4 apart: too far
+    assert not matcher.match_passage("the hospital, which is big, acts as an anchor")
+    hits = matcher.match_passage("Anchor: our hospital")
+    assert [(h.start, h.end) for h in hits] == [(0, 20)]
+
+
+def test_speakers_default_to_informant_turns() -> None:
+    rule = Rule("c/1", "c", "keywords", keywords=("care",))
+    text = "care care care"
+    segs = [
+        SegmentView(0, 4, "Interviewer", "interviewer"),
+        SegmentView(5, 9, "Ana", "informant"),
+        SegmentView(10, 14, None, None),
+    ]
+    assert [len(h) for h in Matcher([rule]).match(text, segs)] == [0, 1, 0]
+    by_name = Rule("c/1", "c", "keywords", keywords=("care",), speakers=("ana",))
+    assert [len(h) for h in Matcher([by_name]).match(text, segs)] == [0, 1, 0]
+    everyone = Rule("c/1", "c", "keywords", keywords=("care",), speakers=("*",))
+    assert [len(h) for h in Matcher([everyone]).match(text, segs)] == [1, 1, 1]
+
+
+def test_hit_codes_the_segment_holding_its_start() -> None:
+    rule = Rule("c/1", "c", "keywords", keywords=("health care",), speakers=("*",))
+    text = "good health care"
+    segs = [SegmentView(0, 12, None, "informant"), SegmentView(12, 16, None, "informant")]
+    per_segment = Matcher([rule]).match(text, segs)
+    assert [(h.start, h.end) for h in per_segment[0]] == [(5, 16)]
+    assert per_segment[1] == []
+
+
+def test_regex_rules_use_unicode_word_boundaries() -> None:
+    rule = Rule("r/1", "r", "regex", regex=r"\bcaf\b", speakers=("*",))
+    matcher = Matcher([rule])
+    assert matcher.match_passage("un café") == []  # RE2 alone would match 'caf' in 'café'
+    assert [(h.start, h.end) for h in matcher.match_passage("caf au lait")] == [(0, 3)]
+    case = Matcher([Rule("r/2", "r", "regex", regex=r"\bat the (same )?table\b", speakers=("*",))])
+    assert [h.end - h.start for h in case.match_passage("AT THE SAME TABLE")] == [17]
+
+
+def test_regex_lookaround_is_rejected_with_hint() -> None:
+    with pytest.raises(CodebookError) as info:
+        compile_regex(r"(?<=x)y")
+    assert "invalid regex" in info.value.message
+    assert "lookaround" in (info.value.hint or "")
+    with pytest.raises(CodebookError):
+        compile_regex("[unclosed")
+
+
+def test_pathological_regex_runs_in_linear_time() -> None:
+    import time
+
+    rule = Rule("r/1", "r", "regex", regex=r"(a+)+$", speakers=("*",))
+    matcher = Matcher([rule])
+    started = time.perf_counter()
+    assert matcher.match_passage("a" * 50_000 + "!") == []
+    assert time.perf_counter() - started < 2.0
+
+
+def test_match_with_no_segments_or_no_rules() -> None:
+    assert Matcher([]).match("anything", [SegmentView(0, 8)]) == [[]]
+    rule = Rule("c/1", "c", "keywords", keywords=("x",))
+    assert Matcher([rule]).match("x", []) == []
