@@ -27,7 +27,7 @@ from qualcode.engine import (
 )
 from qualcode.errors import CodebookError
 
-FAST = settings(max_examples=150, deadline=None, database=None)
+FAST = settings(max_examples=3000, deadline=None, database=None)
 
 # -- the naive reference --------------------------------------------------------------------------
 
@@ -419,7 +419,7 @@ def test_near_either_order_within_n_words() -> None:
     )
     matcher = Matcher([rule])
     assert matcher.match_passage("an anchor is the hospital")  # 3 words apart
-    assert matcher.match_passage("the hospital acts as an anchor")  # 4 apart: too far
+    assert not matcher.match_passage("the hospital acts as an anchor")  # 4 apart: too far
     assert not matcher.match_passage("the hospital, which is big, acts as an anchor")
     hits = matcher.match_passage("Anchor: our hospital")
     assert [(h.start, h.end) for h in hits] == [(0, 20)]

@@ -51,11 +51,7 @@ def export_summary_command(
     from qualcode.project import load_project
 
     proj = load_project(project or Path.cwd())
-    command = (
-        "qualcode " + " ".join(sys.argv[1:])
-        if sys.argv and "qualcode" in sys.argv[0]
-        else "qualcode export summary"
-    )
+    command = _command_without_output(sys.argv[1:]) if "qualcode" in sys.argv[0] else ""
     written = export_summary(
         proj,
         output,
