@@ -793,7 +793,7 @@ def test_read_fewer_than_two_coders(write: Callable[..., Path], header: str) -> 
     assert info.value.line == 1
 
 
-@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\n  \n"])
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\n  \n", b",,\n;;\n", b'""\n'])
 def test_read_empty_file(write: Callable[..., Path], content: bytes) -> None:
     with pytest.raises(AgreementError, match="empty") as info:
         read_reliability_csv(write(content), "nominal")

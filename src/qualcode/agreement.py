@@ -631,8 +631,12 @@ def read_reliability_csv(
         cells.append([cell or None for cell in stripped[1:]])
         lines.append(line)
 
-    if header is None:  # pragma: no cover - text.strip() was non-empty, so some row has content
-        raise AgreementError("file is empty", path=path)
+    if header is None:  # only empty cells, e.g. ",,"
+        raise AgreementError(
+            "file is empty: no row has any content",
+            path=path,
+            hint="expected a header row (unit id column, then one column per coder) and data rows",
+        )
     data = ReliabilityData(unit_ids=unit_ids, coders=header[1:], values=cells)
     units = _convert_cells(data, level, path, lines, decimal_comma=delimiter == ";")
     return data, units

@@ -7,7 +7,6 @@ old or new, and the next run simply completes the job.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,15 +32,13 @@ def propose_codings(transcript: Transcript, matcher: Matcher) -> list[Coding]:
     """One proposal per (code, segment) that any rule hits, citing every rule that hit."""
     views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in transcript.segments]
     proposals = []
-    for segment, hits in zip(
-        transcript.segments, matcher.match(transcript.text, views), strict=True
+    text = transcript.text
+    for segment, rules_by_code in zip(
+        transcript.segments, matcher.match_codes(text, views), strict=True
     ):
-        if not hits:
+        if not rules_by_code:
             continue
-        rules_by_code: dict[str, set[str]] = defaultdict(set)
-        for hit in hits:
-            rules_by_code[hit.code_id].add(hit.rule_id)
-        anchor = anchor_of(transcript.text[segment.start : segment.end])
+        anchor = anchor_of(text[segment.start : segment.end])
         for code_id in sorted(rules_by_code):
             proposals.append(
                 Coding(

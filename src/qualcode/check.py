@@ -6,14 +6,16 @@ rule tests), and, when present, transcripts, metadata and codings.
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.codebook.load import LoadedCodebook, merge_codebooks, read_codebook
 from qualcode.codebook.validate import validate
-from qualcode.diagnostics import Diagnostic, Severity, error, sort_diagnostics
-from qualcode.project import CONFIG_NAME, Project, display_path, parse_config
+from qualcode.diagnostics import Diagnostic, Severity, error, sort_diagnostics, warning
+from qualcode.errors import QualcodeError
+from qualcode.project import CONFIG_NAME, Project, ProjectConfig, display_path, parse_config
 from qualcode.textio import read_text
 
 
@@ -58,6 +60,7 @@ def check_project(project: Project) -> CheckReport:
                 "add YAML files to codebooks/ or list them under `codebooks:` in qualcode.yaml",
             )
         )
+    report.diagnostics += _unmatched_codebook_globs(project, config_shown)
     loaded = [read_codebook(p, display_path(p)) for p in paths]
     report.files_checked += len(loaded)
     report.diagnostics += check_codebooks(loaded)
@@ -65,6 +68,34 @@ def check_project(project: Project) -> CheckReport:
         report.diagnostics += _check_corpus_and_codings(project)
     report.diagnostics = sort_diagnostics(report.diagnostics)
     return report
+
+
+def _unmatched_codebook_globs(project: Project, config_shown: str) -> list[Diagnostic]:
+    """A `codebooks:` glob written in qualcode.yaml that matches no file (a typo, a moved folder)."""
+    if project.config.codebooks == ProjectConfig().codebooks or project.config_path is None:
+        return []  # the defaults (*.yaml and *.yml) need not both match
+    try:
+        lines = read_text(project.config_path, max_bytes=1_000_000).split("\n")
+    except QualcodeError:
+        lines = []
+    found = []
+    for pattern in project.config.codebooks:
+        if not glob.has_magic(pattern) or glob.glob(str(project.root / pattern), recursive=True):
+            continue  # a plain missing file is reported as unreadable
+        pos = next(
+            ((i, line.index(pattern) + 1) for i, line in enumerate(lines, 1) if pattern in line),
+            None,
+        )
+        found.append(
+            warning(
+                config_shown,
+                pos,
+                f"codebook pattern {pattern!r} matches no file",
+                "config",
+                "fix the pattern under `codebooks:` or remove it",
+            )
+        )
+    return found
 
 
 def _check_corpus_and_codings(project: Project) -> list[Diagnostic]:

@@ -33,10 +33,15 @@ from qualcode.errors import CodebookError
 
 _APOSTROPHES = "\u2019\u2018\u02bc\u2032\u00b4`"
 _HYPHENS = "\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d"
-_TRANSLATE = str.maketrans(
-    {**dict.fromkeys(_APOSTROPHES, "'"), **dict.fromkeys(_HYPHENS, "-")}
-    | dict.fromkeys("\t\n\r\x0b\x0c\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000", " ")
-    | {chr(c): " " for c in range(0x2000, 0x200B)}
+_SPACE_LIKE = "\t\n\r\x0b\x0c\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
+    chr(c) for c in range(0x2000, 0x200B)
+)
+# str.replace runs in C and skips characters that are absent, which makes it much faster than
+# str.translate with a dict table on long texts.
+_FOLDS = tuple(
+    [(ch, "'") for ch in _APOSTROPHES]
+    + [(ch, "-") for ch in _HYPHENS]
+    + [(ch, " ") for ch in _SPACE_LIKE]
 )
 
 
@@ -46,7 +51,10 @@ def normalize(text: str) -> str:
     if len(lowered) != len(text):
         # A few characters (e.g. 'İ') lower to two code points; keep those as they are.
         lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
-    return lowered.translate(_TRANSLATE)
+    for old, new in _FOLDS:
+        if old in lowered:
+            lowered = lowered.replace(old, new)
+    return lowered
 
 
 @lru_cache(maxsize=4096)
@@ -139,6 +147,8 @@ class Matcher:
         import ahocorasick_rs  # heavy-ish native module: only loaded when matching
 
         self.rules = list(rules)
+        self.vector_threshold = 256  # below this many raw hits a plain loop is faster than numpy
+        self._pattern_arrays: tuple[Any, Any, Any] | None = None
         self._patterns: list[_Pattern] = []
         pattern_index: dict[tuple[str, bool], int] = {}
         # pattern index -> [(rule index, use, term index)]
@@ -194,6 +204,9 @@ class Matcher:
             if self._patterns
             else None
         )
+        self._near_patterns = {
+            p for p, uses in enumerate(self._uses) if any(u == _NEAR for _, u, _ in uses)
+        }
         self._speakers = [
             None if ANY_SPEAKER in r.speakers else frozenset(s.casefold() for s in r.speakers)
             for r in self.rules
@@ -205,10 +218,14 @@ class Matcher:
         """Whole-word pattern hits (pattern index, start, end) in normalized text."""
         if self._automaton is None:
             return []
+        raw = self._automaton.find_matches_as_indexes(norm, overlapping=True)
+        if len(raw) >= self.vector_threshold:
+            pat, start, end = self._filter_vectorized(norm, raw)
+            return list(zip(pat.tolist(), start.tolist(), end.tolist(), strict=True))
         found = []
         patterns = self._patterns
         n = len(norm)
-        for pat_no, start, end in self._automaton.find_matches_as_indexes(norm, overlapping=True):
+        for pat_no, start, end in raw:
             pat = patterns[pat_no]
             if pat.check_left and start > 0 and is_word_char(norm[start - 1]):
                 continue
@@ -219,6 +236,39 @@ class Matcher:
                     end += 1
             found.append((pat_no, start, end))
         return found
+
+    def _filter_vectorized(
+        self, norm: str, raw: list[tuple[int, int, int]]
+    ) -> tuple[Any, Any, Any]:
+        """The same filtering as the loop in `_scan`, done with numpy over all hits at once.
+
+        Per-hit work in a Python loop dominates when rules hit often; here the word-boundary test,
+        the stem extension and (in `match_codes`) the segment lookup are array operations.
+        """
+        import numpy as np
+
+        if self._pattern_arrays is None:
+            self._pattern_arrays = (
+                np.array([p.check_left for p in self._patterns], dtype=bool),
+                np.array([p.check_right for p in self._patterns], dtype=bool),
+                np.array([p.stem for p in self._patterns], dtype=bool),
+            )
+        check_left, check_right, stem = self._pattern_arrays
+        hits = np.array(raw, dtype=np.int64).reshape(-1, 3)
+        pat, start, end = hits[:, 0], hits[:, 1], hits[:, 2]
+        word = word_mask(norm)  # padded: word[i + 1] tells whether norm[i] is a word character
+        keep = (~check_left[pat] | ~word[start]) & (~check_right[pat] | ~word[end + 1])
+        pat, start, end = pat[keep], start[keep], end[keep]
+        stems = stem[pat]
+        if stems.any():
+            non_word = np.flatnonzero(~word[1:-1])
+            at = np.searchsorted(non_word, end[stems])
+            word_end = np.where(
+                at < len(non_word), non_word[np.minimum(at, max(len(non_word) - 1, 0))], len(norm)
+            )
+            end = end.copy()
+            end[stems] = word_end
+        return pat, start, end
 
     def _regex_hits(self, text: str, norm: str) -> list[tuple[int, int, int]]:
         """(rule index, start, end) for regex rules; RE2 runs on the original text."""
@@ -309,11 +359,128 @@ class Matcher:
             hits.sort(key=lambda h: (h.start, h.end, h.rule_id))
         return per_segment
 
+    def match_codes(self, text: str, segments: Sequence[SegmentView]) -> list[dict[str, set[str]]]:
+        """Per segment, code id -> ids of the rules that hit: what `qualcode code` stores.
+
+        Same semantics as `match`, without building a Hit per hit: hits are reduced to distinct
+        (pattern, segment) pairs with numpy first, so the Python work grows with the number of
+        coded segments, not with the number of keyword occurrences.
+        """
+        out: list[dict[str, set[str]]] = [{} for _ in segments]
+        if not segments:
+            return out
+        norm = normalize(text)
+        n_seg = len(segments)
+        starts = [s.start for s in segments]
+        pairs: list[tuple[int, int]] = []
+        near_hits: list[tuple[int, int, int, int]] = []
+        raw = (
+            self._automaton.find_matches_as_indexes(norm, overlapping=True)
+            if self._automaton is not None
+            else []
+        )
+        if len(raw) >= self.vector_threshold:
+            import numpy as np
+
+            pat, start, end = self._filter_vectorized(norm, raw)
+            seg_starts = np.array(starts, dtype=np.int64)
+            seg_ends = np.array([s.end for s in segments], dtype=np.int64)
+            seg = np.searchsorted(seg_starts, start, side="right") - 1
+            inside = seg >= 0
+            inside[inside] = start[inside] < seg_ends[seg[inside]]
+            pat, start, end, seg = pat[inside], start[inside], end[inside], seg[inside]
+            keys = np.unique(pat * n_seg + seg).tolist()
+            pairs = [(k // n_seg, k % n_seg) for k in keys]
+            if self._near_patterns:
+                near = np.isin(pat, np.array(sorted(self._near_patterns), dtype=np.int64))
+                near_hits = list(
+                    zip(
+                        pat[near].tolist(),
+                        start[near].tolist(),
+                        end[near].tolist(),
+                        seg[near].tolist(),
+                        strict=True,
+                    )
+                )
+        else:
+            seen: set[tuple[int, int]] = set()
+            for pat_no, s, e in self._scan(norm):
+                i = bisect.bisect_right(starts, s) - 1
+                if i < 0 or s >= segments[i].end:
+                    continue
+                seen.add((pat_no, i))
+                if pat_no in self._near_patterns:
+                    near_hits.append((pat_no, s, e, i))
+            pairs = sorted(seen)
+        candidates: set[tuple[int, int]] = set()
+        excluded: set[tuple[int, int]] = set()
+        for pat_no, seg_no in pairs:
+            for rule_no, use, _ in self._uses[pat_no]:
+                if use == _KEYWORD:
+                    candidates.add((rule_no, seg_no))
+                elif use == _EXCLUDE:
+                    excluded.add((rule_no, seg_no))
+        for rule_no, s, _e in self._regex_hits(text, norm):
+            i = bisect.bisect_right(starts, s) - 1
+            if i >= 0 and s < segments[i].end:
+                candidates.add((rule_no, i))
+        terms: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+        for pat_no, s, e, seg_no in near_hits:
+            for rule_no, use, term in self._uses[pat_no]:
+                if use == _NEAR:
+                    terms[(rule_no, seg_no)].append((term, s, e))
+        for (rule_no, seg_no), term_hits in terms.items():
+            rule = self.rules[rule_no]
+            segment = segments[seg_no]
+            if near_windows(
+                norm, segment.start, segment.end, term_hits, len(rule.near_terms), rule.near_within
+            ):
+                candidates.add((rule_no, seg_no))
+        for rule_no, seg_no in candidates:
+            if (rule_no, seg_no) in excluded or not self.allows(rule_no, segments[seg_no]):
+                continue
+            rule = self.rules[rule_no]
+            out[seg_no].setdefault(rule.code_id, set()).add(rule.id)
+        return out
+
     def match_passage(self, passage: str, role: str = "informant") -> list[Hit]:
         """Hits in one free-standing passage spoken by `role` (used for codebook examples)."""
         return self.match(passage, [SegmentView(0, len(passage), None, role)])[0]
 
 
+def word_mask(norm: str) -> Any:
+    """Boolean array, padded with False at both ends: mask[i + 1] is is_word_char(norm[i])."""
+    import numpy as np
+
+    codes = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    mask = np.zeros(len(codes) + 2, dtype=bool)
+    mask[1:-1] = _ASCII_WORD[np.minimum(codes, 128)]
+    wide = np.flatnonzero(codes >= 128)
+    if len(wide):
+        values, inverse = np.unique(codes[wide], return_inverse=True)
+        is_word = np.array([is_word_char(chr(v)) for v in values.tolist()], dtype=bool)
+        mask[wide + 1] = is_word[inverse]
+    return mask
+
+
+def _ascii_word_table() -> Any:
+    import numpy as np
+
+    return np.array([is_word_char(chr(c)) for c in range(128)] + [False], dtype=bool)
+
+
+class _LazyTable:
+    """The ASCII word-character table, built on first use so importing the engine stays cheap."""
+
+    table: Any = None
+
+    def __getitem__(self, index: Any) -> Any:
+        if self.table is None:
+            self.table = _ascii_word_table()
+        return self.table[index]
+
+
+_ASCII_WORD = _LazyTable()
 _WORD = re.compile(r"\w+")
 
 

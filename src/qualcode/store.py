@@ -24,7 +24,7 @@ import json
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from qualcode.transcripts import Segment, Transcript
 
 FORMAT_VERSION = 1
+# One encoder for every record: json.dumps(..., ensure_ascii=False) builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 Status = Literal["proposed", "accepted", "rejected"]
 STATUSES: tuple[str, ...] = ("proposed", "accepted", "rejected")
 ORIGINS: tuple[str, ...] = ("rule", "human")
@@ -98,22 +100,40 @@ class CodingsFile:
             "coder": self.coder,
             "sha256": self.sha256,
         }
-        lines = [json.dumps(header, ensure_ascii=False)]
+        lines = [_ENCODER.encode(header)]
         records: list[tuple[tuple[int, int, str, str], dict[str, Any]]] = []
         for coding in self.codings:
-            data = asdict(coding)
-            data["rules"] = list(coding.rules)
-            for optional in ("quote", "stale"):
-                if not data[optional]:
-                    del data[optional]
+            # Built by hand, not with dataclasses.asdict: asdict deep-copies every value, which
+            # made writing the dominant cost of `qualcode code`.
+            data: dict[str, Any] = {
+                "code": coding.code,
+                "segment": coding.segment,
+                "start": coding.start,
+                "end": coding.end,
+                "origin": coding.origin,
+                "status": coding.status,
+                "rules": list(coding.rules),
+                "memo": coding.memo,
+                "anchor": coding.anchor,
+            }
+            if coding.quote:
+                data["quote"] = coding.quote
+            if coding.stale:
+                data["stale"] = True
             records.append(((*coding.sort_key(), coding.origin), data))  # type: ignore[arg-type]
         for note in self.notes:
-            data = asdict(note)
-            if not note.stale:
-                del data["stale"]
+            data = {
+                "segment": note.segment,
+                "start": note.start,
+                "end": note.end,
+                "reviewed": note.reviewed,
+                "memo": note.memo,
+            }
+            if note.stale:
+                data["stale"] = True
             records.append((note.sort_key(), data))
         records.sort(key=lambda r: r[0])
-        lines += [json.dumps(data, ensure_ascii=False) for _, data in records]
+        lines += [_ENCODER.encode(data) for _, data in records]
         return "\n".join(lines) + "\n"
 
     def decided(self) -> dict[tuple[str, str], Coding]:

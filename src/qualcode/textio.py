@@ -98,11 +98,27 @@ def read_text(
     return decode_text(read_bytes(path, max_bytes=max_bytes, what=what), path, encoding=encoding)
 
 
+def _new_file_mode(path: Path) -> int:
+    """The mode a plain `open(path, "w")` would give: the old file's, else 0o666 minus the umask.
+
+    mkstemp creates its files 0o600; without this, every rewritten file would become private.
+    """
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that readers (and a crash) see either the old or the new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _new_file_mode(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        with contextlib.suppress(OSError, AttributeError):  # no fchmod on Windows
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -148,6 +148,7 @@ class Transcript:
 
 
 _WORD = re.compile(r"\w+")
+_NEWLINE = re.compile("\n")
 
 
 def count_words(text: str, start: int = 0, end: int | None = None) -> int:
@@ -222,17 +223,21 @@ def find_turns(
     twice: a single 'Note:' at a line start inside an answer is not a speaker.
     """
     candidates: list[tuple[int, int, str, str | None]] = []
-    taken: set[int] = set()
-    for pattern in scanner.patterns:
-        for m in pattern.finditer(text, body_start):
-            if m.start() in taken:
+    # Labels only ever start a line: try the patterns at line starts (and only where a colon or
+    # timestamp is near), instead of letting every pattern scan the whole text.
+    line_starts = [body_start, *(m.end() for m in _NEWLINE.finditer(text, body_start))]
+    for pos in line_starts:
+        if ":" not in text[pos : pos + 120]:
+            continue
+        for pattern in scanner.patterns:
+            m = pattern.match(text, pos)
+            if m is None:
                 continue
             name = " ".join(m.group("name").split())
             if not _plausible_name(name):
                 continue
-            ts = m.groupdict().get("ts")
-            candidates.append((m.start(), m.end(), name, ts))
-            taken.add(m.start())
+            candidates.append((m.start(), m.end(), name, m.groupdict().get("ts")))
+            break
     candidates.sort()
     counts: dict[str, int] = {}
     for _, _, name, _ in candidates:
@@ -263,6 +268,9 @@ def find_turns(
         )
     for i, (label_start, words_start, name, ts) in enumerate(accepted):
         end = accepted[i + 1][0] if i + 1 < len(accepted) else len(text)
+        # A label alone on its line (Otter's `Name  0:03`): the words start on the next line.
+        while words_start < end and text[words_start].isspace():
+            words_start += 1
         turns.append(
             Turn(
                 len(turns) if turns and turns[0].number == 0 else len(turns) + 1,

@@ -95,8 +95,35 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str | Path) -> Yam
     )
 
 
+def _check_depth(text: str, path: str | Path) -> None:
+    """Refuse deep nesting before composing: libyaml's composer recurses in C and would crash.
+
+    The event parser keeps its own stack, so walking the events is safe at any depth.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlError(
+                    f"nested too deeply (more than {MAX_DEPTH} levels)",
+                    path=path,
+                    line=event.start_mark.line + 1,
+                    column=event.start_mark.column + 1,
+                    hint="flatten the structure",
+                )
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
 def load_yaml(text: str, path: str | Path) -> LoadedYaml:
     """Parse one YAML document from `text`; `path` is only used in messages."""
+    try:
+        _check_depth(text, path)
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc, text, path) from exc
+    except yaml.YAMLError as exc:
+        raise YamlError(f"invalid YAML: {exc}", path=path) from exc
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
