@@ -6,7 +6,7 @@ uses when it runs, so `qualcode --help` stays fast.
 
 from __future__ import annotations
 
-from qualcode.cli import analysis, check, codebook, coding, exports, init  # noqa: F401
+from qualcode.cli import agree, analysis, check, codebook, coding, exports, init  # noqa: F401
 from qualcode.cli.app import app
 
 

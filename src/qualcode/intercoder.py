@@ -1,0 +1,280 @@
+"""Intercoder agreement on a project's codings, disagreement lists, and a consensus coder.
+
+Units are segments. A coder has *reviewed* a segment when their file marks it reviewed (a session
+moved past it, or `decide` touched it) or when they decided something on it (accepted, rejected or
+added a code). For a reviewed segment, a code is present when the coder's coding of it is accepted,
+human-added, or still proposed (not rejected); absent otherwise. Segments a coder has not reviewed are
+missing data for that coder (Krippendorff's alpha handles them; they never count as "absent").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from qualcode.agreement import AgreementResult, code_agreement
+from qualcode.diagnostics import did_you_mean
+from qualcode.errors import UsageError
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+    from qualcode.store import CodingsFile
+
+Decisions = dict[str, dict[str, dict[str, bool]]]
+
+
+def unit_id(transcript: str, segment: str) -> str:
+    return f"{transcript}#{segment}"
+
+
+def reviewed_segments(codings: CodingsFile) -> set[str]:
+    reviewed = {n.segment for n in codings.notes if n.reviewed}
+    reviewed |= {
+        c.segment for c in codings.codings if c.status != "proposed" or c.origin == "human"
+    }
+    return reviewed
+
+
+def coder_decisions(project: Project, coder: str) -> Decisions:
+    """decisions[coder][unit][code] for the coder's reviewed segments (see module docstring)."""
+    from qualcode.store import iter_codings
+
+    units: dict[str, dict[str, bool]] = {}
+    for codings in iter_codings(project, coder):
+        reviewed = reviewed_segments(codings)
+        for segment in reviewed:
+            units[unit_id(codings.transcript, segment)] = {}
+        for c in codings.codings:
+            if c.segment in reviewed and c.status != "rejected" and not c.stale:
+                units[unit_id(codings.transcript, c.segment)][c.code] = True
+    return {coder: units}
+
+
+def check_coders(project: Project, coders: Sequence[str]) -> list[str]:
+    from qualcode.store import list_coders
+
+    known = list_coders(project)
+    coders = [c.strip() for c in coders if c.strip()]
+    if len(coders) < 2:
+        raise UsageError(
+            "agreement needs at least two coders",
+            hint="pass --coders alice,bob"
+            + (f" (coders here: {', '.join(known)})" if known else ""),
+        )
+    for coder in coders:
+        if coder not in known:
+            raise UsageError(
+                f"no codings for coder {coder!r}{did_you_mean(coder, known)}",
+                hint="coders with codings: " + (", ".join(known) or "(none)"),
+            )
+    if len(set(coders)) != len(coders):
+        raise UsageError("a coder is listed twice in --coders")
+    return coders
+
+
+def project_agreement(
+    project: Project, coders: Sequence[str], codes: Sequence[str] | None = None
+) -> tuple[list[AgreementResult], list[str]]:
+    """Per code (codebook order) and overall agreement; returns (results, codes reported)."""
+    coders = check_coders(project, coders)
+    decisions: Decisions = {}
+    for coder in coders:
+        decisions.update(coder_decisions(project, coder))
+    codebook = project.codebook
+    if codes:
+        for code in codes:
+            if code not in codebook:
+                raise UsageError(f"unknown code {code!r}{did_you_mean(code, codebook.by_id)}")
+        reported = list(codes)
+    else:
+        reported = [c.id for c in codebook.codes if c.codable]
+    return code_agreement(decisions, reported, coders), reported
+
+
+def agreement_rows(results: Sequence[AgreementResult], project: Project) -> list[dict[str, Any]]:
+    """Rows for tables: undefined statistics are None, and `note` says why (never NaN)."""
+    rows = []
+    for r in results:
+        note = ""
+        if r.n_units == 0:
+            note = "no segment reviewed by two or more coders"
+        elif r.alpha is None:
+            note = "alpha undefined: no variation (e.g. nobody used the code)"
+        rows.append(
+            {
+                "code": r.code or "(overall)",
+                "name": project.codebook.get(r.code).name if r.code else "all codes pooled",
+                "n_units": r.n_units,
+                "percent": None if r.percent is None else round(100 * r.percent, 1),
+                "kappa": None if r.kappa is None else round(r.kappa, 3),
+                "alpha": None if r.alpha is None else round(r.alpha, 3),
+                "note": note,
+            }
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    transcript: str
+    segment: str
+    code: str
+    applied_by: tuple[str, ...]
+    not_applied_by: tuple[str, ...]
+    speaker: str
+    lines: str
+    text: str
+
+
+def disagreements(
+    project: Project, coders: Sequence[str], codes: Sequence[str] | None = None
+) -> list[Disagreement]:
+    """Each (segment, code) where coders who all reviewed the segment differ."""
+    coders = check_coders(project, coders)
+    decisions: Decisions = {}
+    for coder in coders:
+        decisions.update(coder_decisions(project, coder))
+    wanted = set(codes) if codes else None
+    common = set.intersection(*(set(decisions[c]) for c in coders))
+    found = []
+    transcripts: dict[str, Any] = {}
+    for unit in sorted(common, key=_unit_sort_key):
+        applied = {code for coder in coders for code in decisions[coder][unit]}
+        for code in sorted(applied, key=_code_order(project)):
+            if wanted is not None and code not in wanted:
+                continue
+            yes = tuple(c for c in coders if decisions[c][unit].get(code))
+            if len(yes) == len(coders):
+                continue
+            transcript_id, segment_id = unit.split("#", 1)
+            if transcript_id not in transcripts:
+                transcripts[transcript_id] = project.corpus.load(transcript_id)
+            t = transcripts[transcript_id]
+            try:
+                seg = t.segment(segment_id)
+                text = " ".join(t.text[seg.start : seg.end].split())
+                speaker, lines = seg.speaker or "", f"{seg.line_start}-{seg.line_end}"
+            except KeyError:
+                text, speaker, lines = "(segment no longer exists)", "", ""
+            found.append(
+                Disagreement(
+                    transcript_id,
+                    segment_id,
+                    code,
+                    yes,
+                    tuple(c for c in coders if c not in yes),
+                    speaker,
+                    lines,
+                    text,
+                )
+            )
+    return found
+
+
+def _unit_sort_key(unit: str) -> tuple[str, list[int]]:
+    transcript, segment = unit.split("#", 1)
+    return transcript, [int(part[1:]) for part in segment.split(".") if part[1:].isdigit()]
+
+
+def _code_order(project: Project) -> Any:
+    order = {c.id: i for i, c in enumerate(project.codebook.codes)}
+    return lambda code: (order.get(code, len(order)), code)
+
+
+@dataclass(frozen=True)
+class MergeSummary:
+    transcripts: int
+    agreed: int
+    disagreed: int
+    skipped_segments: int
+
+
+def merge_coders(project: Project, coders: Sequence[str], into: str) -> MergeSummary:
+    """Build coder `into` from `coders`: agreements accepted, disagreements left open to resolve.
+
+    Only segments every coder reviewed are merged. A code all coders applied becomes an accepted
+    human coding; a code some applied becomes a proposal whose memo says who applied it, to resolve
+    in `qualcode session --coder <into>` or with `qualcode decide`. Running merge again keeps every
+    decision already made in the consensus file.
+    """
+    from qualcode.store import (
+        Coding,
+        CodingsFile,
+        SegmentNote,
+        anchor_of,
+        read_codings,
+        validate_coder_name,
+        write_codings,
+    )
+
+    coders = check_coders(project, coders)
+    validate_coder_name(into)
+    if into in coders:
+        raise UsageError(
+            f"--into {into!r} is one of the merged coders", hint="use e.g. --into consensus"
+        )
+    agreed = disagreed = skipped = 0
+    files = 0
+    for transcript_id in project.corpus.ids:
+        per_coder = {c: read_codings(project, c, transcript_id) for c in coders}
+        if any(cf is None for cf in per_coder.values()):
+            continue
+        transcript = project.corpus.load(transcript_id)
+        reviewed = set.intersection(*(reviewed_segments(cf) for cf in per_coder.values() if cf))
+        all_reviewed = set.union(*(reviewed_segments(cf) for cf in per_coder.values() if cf))
+        skipped += len(all_reviewed - reviewed)
+        existing = read_codings(project, into, transcript_id)
+        previous = existing.decided() if existing else {}
+        codings: list[Coding] = []
+        notes: list[SegmentNote] = []
+        for seg in transcript.segments:
+            if seg.id not in reviewed:
+                continue
+            applied: dict[str, list[str]] = {}
+            for coder, cf in per_coder.items():
+                for c in cf.codings if cf else []:
+                    if c.segment == seg.id and c.status != "rejected" and not c.stale:
+                        applied.setdefault(c.code, []).append(coder)
+            open_here = False
+            for code, by in sorted(applied.items()):
+                by = sorted(set(by))
+                anchor = anchor_of(transcript.text[seg.start : seg.end])
+                if len(by) == len(coders):
+                    coding = Coding(
+                        code,
+                        seg.id,
+                        seg.start,
+                        seg.end,
+                        origin="human",
+                        status="accepted",
+                        memo=f"agreed: {', '.join(by)}",
+                        anchor=anchor,
+                    )
+                    agreed += 1
+                else:
+                    others = [c for c in coders if c not in by]
+                    coding = Coding(
+                        code,
+                        seg.id,
+                        seg.start,
+                        seg.end,
+                        origin="human",
+                        status="proposed",
+                        memo=f"disagreement: applied by {', '.join(by)}; "
+                        f"not by {', '.join(others)}",
+                        anchor=anchor,
+                    )
+                    disagreed += 1
+                    old = previous.get((code, seg.id))
+                    if old is not None and old.status != "proposed":
+                        coding = replace(coding, status=old.status, memo=old.memo or coding.memo)
+                    else:
+                        open_here = True
+                codings.append(coding)
+            notes.append(SegmentNote(seg.id, seg.start, seg.end, reviewed=not open_here))
+        if not reviewed and existing is None:
+            continue
+        write_codings(project, CodingsFile(transcript_id, into, transcript.sha256, codings, notes))
+        files += 1
+    return MergeSummary(files, agreed, disagreed, skipped)
