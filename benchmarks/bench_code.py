@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import keywords, make_project, write_corpus  # noqa: E402
+from corpus import keywords, make_project, write_corpus
 
 QUALCODE = [sys.executable, "-m", "qualcode"]
 
@@ -40,7 +40,9 @@ def run_measured(args: list[str], cwd: Path | None = None) -> tuple[float, int]:
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"command failed: {' '.join(args)}\n{proc.stderr.read().decode() if proc.stderr else ''}")
+        raise SystemExit(
+            f"command failed: {' '.join(args)}\n{proc.stderr.read().decode() if proc.stderr else ''}"
+        )
     return elapsed, usage.ru_maxrss // 1024
 
 
@@ -55,7 +57,9 @@ def matcher_alone(project_dir: Path) -> tuple[float, float, int]:
     compile_s = time.perf_counter() - t0
     transcripts = [project.corpus.load(tid) for tid in project.corpus.ids[:400]]
     size = sum(len(t.text.encode("utf-8")) for t in transcripts)
-    views = [[SegmentView(s.start, s.end, s.speaker, s.role) for s in t.segments] for t in transcripts]
+    views = [
+        [SegmentView(s.start, s.end, s.speaker, s.role) for s in t.segments] for t in transcripts
+    ]
     t0 = time.perf_counter()
     for t, v in zip(transcripts, views, strict=True):
         matcher.match(t.text, v)
@@ -78,7 +82,9 @@ def compare_libraries(corpus: Path, n_keywords: int = 500) -> None:
     for i, k in enumerate(kws):
         py.add_word(k, (i, k))
     py.make_automaton()
-    alternation = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(kws, key=len, reverse=True))) + r")\b")
+    alternation = re.compile(
+        r"\b(?:" + "|".join(map(re.escape, sorted(kws, key=len, reverse=True))) + r")\b"
+    )
     for name, fn in [
         ("ahocorasick-rs (overlapping)", lambda t: rs.find_matches_as_indexes(t, overlapping=True)),
         ("pyahocorasick (overlapping)", lambda t: list(py.iter(t))),
@@ -92,7 +98,9 @@ def compare_libraries(corpus: Path, n_keywords: int = 500) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--mb", type=float, default=200.0, help="corpus size in MB (default 200)")
     parser.add_argument("--sizes", default="50,500,5000", help="keyword counts")
     parser.add_argument("--keep", type=Path, help="keep the generated corpus in this folder")
@@ -104,10 +112,14 @@ def main() -> None:
         if not (corpus.is_dir() and any(corpus.glob("*.txt"))):
             t0 = time.perf_counter()
             size = write_corpus(corpus, args.mb)
-            print(f"generated {size / 1e6:.0f} MB corpus in {time.perf_counter() - t0:.0f} s: {corpus}")
+            print(
+                f"generated {size / 1e6:.0f} MB corpus in {time.perf_counter() - t0:.0f} s: {corpus}"
+            )
         size = sum(p.stat().st_size for p in corpus.glob("*.txt"))
         mb = size / 1e6
-        print(f"corpus: {mb:.0f} MB, {len(list(corpus.glob('*.txt')))} files; cpu count {os.cpu_count()}")
+        print(
+            f"corpus: {mb:.0f} MB, {len(list(corpus.glob('*.txt')))} files; cpu count {os.cpu_count()}"
+        )
         if args.compare_libraries:
             print("matcher libraries (500 keywords, 200 files, in memory):")
             compare_libraries(corpus)
@@ -118,7 +130,9 @@ def main() -> None:
             runs = {}
             for jobs in (1, 2):
                 shutil.rmtree(project / "codings", ignore_errors=True)
-                runs[jobs] = run_measured([*QUALCODE, "code", "-q", "--jobs", str(jobs)], cwd=project)
+                runs[jobs] = run_measured(
+                    [*QUALCODE, "code", "-q", "--jobs", str(jobs)], cwd=project
+                )
             results[n] = runs[1][0]
             print(
                 f"{n:5d} keywords: whole run {mb / runs[1][0]:6.1f} MB/s (1 job, {runs[1][0]:.1f} s, "
@@ -128,7 +142,9 @@ def main() -> None:
             )
         if shutil.which("rg"):
             patterns = work / "patterns.txt"
-            patterns.write_text("\n".join(k.rstrip("*") for k in keywords(50)) + "\n", encoding="utf-8")
+            patterns.write_text(
+                "\n".join(k.rstrip("*") for k in keywords(50)) + "\n", encoding="utf-8"
+            )
             times = [
                 run_measured(["rg", "-c", "-i", "-w", "-j1", "-f", str(patterns), str(corpus)])[0]
                 for _ in range(3)
@@ -138,7 +154,9 @@ def main() -> None:
             if 50 in results:
                 print(f"qualcode code (50 keywords, 1 job) / ripgrep time: {results[50] / rg:.2f}x")
         if 50 in results and 5000 in results:
-            print(f"5,000-keyword throughput / 50-keyword throughput: {results[50] / results[5000]:.2f}")
+            print(
+                f"5,000-keyword throughput / 50-keyword throughput: {results[50] / results[5000]:.2f}"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -13,11 +13,63 @@ _SYLLABLES = [
     "ka", "ri", "mo", "te", "lu", "sa", "ne", "vi", "do", "pa", "gre", "sto", "ban", "mer", "col",
     "tra", "ven", "hos", "pi", "tal", "land", "trust", "co", "op", "work", "er", "hou", "sing",
 ]  # fmt: skip
-_COMMON = (
-    "the and we they it was that of to in a for with on our you so but what really think about "
-    "people this just there when like know because were had have been had they're it's i'd you know "
-    "um yeah well then said would could money city board hospital community housing homes families"
-).split()
+_COMMON = [
+    "the",
+    "and",
+    "we",
+    "they",
+    "it",
+    "was",
+    "that",
+    "of",
+    "to",
+    "in",
+    "a",
+    "for",
+    "with",
+    "on",
+    "our",
+    "you",
+    "so",
+    "but",
+    "what",
+    "really",
+    "think",
+    "about",
+    "people",
+    "this",
+    "just",
+    "there",
+    "when",
+    "like",
+    "know",
+    "because",
+    "were",
+    "had",
+    "have",
+    "been",
+    "had",
+    "they're",
+    "it's",
+    "i'd",
+    "you",
+    "know",
+    "um",
+    "yeah",
+    "well",
+    "then",
+    "said",
+    "would",
+    "could",
+    "money",
+    "city",
+    "board",
+    "hospital",
+    "community",
+    "housing",
+    "homes",
+    "families",
+]
 _ACCENTED = ["café", "José", "Anaïs", "naïve", "résumé", "co‑op", "don’t", "it’s", "self-interest"]
 
 
@@ -37,8 +89,11 @@ def _sentence(rng: random.Random, vocab: list[str]) -> str:
         if r < 0.55:
             words.append(rng.choice(_COMMON))
         elif r < 0.99:
-            words.append(vocab[min(int(rng.paretovariate(1.1)) - 1, len(vocab) - 1)]
-                         if rng.random() < 0.5 else rng.choice(vocab))
+            words.append(
+                vocab[min(int(rng.paretovariate(1.1)) - 1, len(vocab) - 1)]
+                if rng.random() < 0.5
+                else rng.choice(vocab)
+            )
         else:
             words.append(rng.choice(_ACCENTED))
     text = " ".join(words)
@@ -51,7 +106,9 @@ def transcript_text(rng: random.Random, vocab: list[str], target_bytes: int) -> 
     informant = rng.choice(["Dana Okafor", "R", "Marcus Bell", "A"])
     interviewer = {"R": "I", "A": "Q"}.get(informant, "Interviewer")
     while size < target_bytes:
-        question = f"{interviewer}: " + " ".join(_sentence(rng, vocab) for _ in range(rng.randint(1, 2)))
+        question = f"{interviewer}: " + " ".join(
+            _sentence(rng, vocab) for _ in range(rng.randint(1, 2))
+        )
         answer_sentences = [_sentence(rng, vocab) for _ in range(rng.randint(3, 14))]
         answer = f"{informant}: " + " ".join(answer_sentences)
         if rng.random() < 0.3:
@@ -112,14 +169,18 @@ def codebook_yaml(kws: list[str], per_code: int = 10) -> str:
     return "\n".join(lines) + "\n"
 
 
-def make_project(root: Path, total_mb: float, n_keywords: int, *, corpus: Path | None = None) -> Path:
+def make_project(
+    root: Path, total_mb: float, n_keywords: int, *, corpus: Path | None = None
+) -> Path:
     """A qualcode project; `corpus` (an existing transcripts folder) is symlinked to save disk."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "qualcode.yaml").write_text(
         "codebooks: [codebooks/*.yaml]\ntranscripts: {folder: transcripts}\n", encoding="utf-8"
     )
     (root / "codebooks").mkdir(exist_ok=True)
-    (root / "codebooks" / "bench.yaml").write_text(codebook_yaml(keywords(n_keywords)), encoding="utf-8")
+    (root / "codebooks" / "bench.yaml").write_text(
+        codebook_yaml(keywords(n_keywords)), encoding="utf-8"
+    )
     target = root / "transcripts"
     if corpus is not None:
         if not target.exists():

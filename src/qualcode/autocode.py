@@ -88,10 +88,14 @@ def code_one(
 _worker: dict[str, object] = {}
 
 
-def _init_worker(root: str) -> None:
+def _init_worker(root: str, encoding: str | None = None) -> None:
+    from dataclasses import replace
+
     from qualcode.project import load_project
 
     project = load_project(root)
+    if encoding != project.config.encoding:  # e.g. `qualcode code --encoding cp1252`
+        project.config = replace(project.config, encoding=encoding)
     _worker["project"] = project
     _worker["matcher"] = compile_rules(project.codebook)
 
@@ -142,6 +146,6 @@ def _run(
         max_workers=jobs,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(str(Path(project.root)),),
+        initargs=(str(Path(project.root)), project.config.encoding),
     ) as pool:
         yield from pool.map(_work, [(tid, coder) for tid in transcript_ids], chunksize=1)

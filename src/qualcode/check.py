@@ -80,7 +80,8 @@ def _unmatched_codebook_globs(project: Project, config_shown: str) -> list[Diagn
         lines = []
     found = []
     for pattern in project.config.codebooks:
-        if not glob.has_magic(pattern) or glob.glob(str(project.root / pattern), recursive=True):
+        # glob.glob, not Path.glob: a pattern may be absolute
+        if not glob.has_magic(pattern) or glob.glob(str(project.root / pattern), recursive=True):  # noqa: PTH207
             continue  # a plain missing file is reported as unreadable
         pos = next(
             ((i, line.index(pattern) + 1) for i, line in enumerate(lines, 1) if pattern in line),

@@ -522,7 +522,7 @@ def find_transcript_files(folder: Path, extensions: Sequence[str]) -> list[Path]
         if key in seen_dirs:
             raise TranscriptError(
                 "symlink loop: this folder was already visited",
-                path=dirpath,
+                path=_unresolved_display(Path(dirpath)),
                 hint="remove the symbolic link that points back up the tree",
             )
         seen_dirs.add(key)
@@ -539,6 +539,14 @@ def find_transcript_files(folder: Path, extensions: Sequence[str]) -> list[Path]
                 ) from exc
             found.append(path)
     return sorted(found)
+
+
+def _unresolved_display(path: Path) -> str:
+    """Relative to the current folder when inside it, keeping the symlinks' names."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 @dataclass

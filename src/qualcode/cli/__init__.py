@@ -6,7 +6,17 @@ uses when it runs, so `qualcode --help` stays fast.
 
 from __future__ import annotations
 
-from qualcode.cli import agree, analysis, check, codebook, coding, exports, init  # noqa: F401
+from qualcode.cli import (  # noqa: F401  (each module registers its commands)
+    agree,
+    analysis,
+    check,
+    codebook,
+    coding,
+    exports,
+    init,
+    interchange,
+    session,
+)
 from qualcode.cli.app import app
 
 

@@ -26,6 +26,22 @@ def _coder(project_obj, coder: str | None) -> str:  # type: ignore[no-untyped-de
     return validate_coder_name(coder or project_obj.config.coder)
 
 
+def _use_encoding(project_obj, encoding: str) -> None:  # type: ignore[no-untyped-def]
+    """Override the transcripts' encoding for this run (workers inherit it through the config)."""
+    import codecs
+    from dataclasses import replace
+
+    from qualcode.errors import UsageError
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UsageError(
+            f"unknown encoding {encoding!r}", hint="e.g. utf-8, cp1252, latin-1, utf-16"
+        ) from None
+    project_obj.config = replace(project_obj.config, encoding=encoding)
+
+
 @app.command(
     epilog="Examples: `qualcode code` (all transcripts, coder from qualcode.yaml); "
     "`qualcode code riverbend-health --coder alice`; `qualcode code --jobs 2`.",
@@ -38,6 +54,15 @@ def code(
     project: ProjectOpt = None,
     coder: CoderOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="Encoding of transcripts without a BOM, e.g. cp1252 (default: transcripts."
+            "encoding in qualcode.yaml, else UTF-8).",
+            show_default=False,
+        ),
+    ] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Apply the codebook's rules to transcripts and store the proposals in the coder's files.
@@ -50,6 +75,8 @@ def code(
     from qualcode.cli.output import stderr_console
 
     proj = _project(project)
+    if encoding:
+        _use_encoding(proj, encoding)
     coder_name = _coder(proj, coder)
     _ = proj.codebook  # fail early, before any progress bar, if the codebook is broken
     ids = list(transcript_ids) if transcript_ids else proj.corpus.ids

@@ -1,0 +1,583 @@
+"""Reading transcripts: label styles, turns, segments, offsets, encodings, metadata and bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SMALL_METADATA, MakeProject, write
+from qualcode.cli import app
+from qualcode.errors import InputFileError, TranscriptError
+from qualcode.project import load_project
+from qualcode.transcripts import (
+    LabelScanner,
+    parse_transcript,
+    read_metadata_csv,
+    read_transcript,
+)
+
+
+def turns_of(text: str, **kwargs: object) -> list[tuple[str | None, str | None, str]]:
+    transcript = parse_transcript(text, "t", "t.txt", **kwargs)  # type: ignore[arg-type]
+    return [(t.speaker, t.role, text[t.start : t.end]) for t in transcript.turns]
+
+
+# -- speaker labels --------------------------------------------------------------------------------
+
+EXPECTED = [
+    ("interviewer", "Hello there."),
+    ("informant", "I work at the clinic."),
+    ("interviewer", "Thanks."),
+    ("informant", "Sure."),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "speakers"),
+    [
+        (
+            "Interviewer: Hello there.\nMaria Lopez: I work at the clinic.\n"
+            "Interviewer: Thanks.\nMaria Lopez: Sure.\n",
+            ("Interviewer", "Maria Lopez"),
+        ),
+        (
+            "INTERVIEWER: Hello there.\nNADIA FERNANDES: I work at the clinic.\n"
+            "INTERVIEWER: Thanks.\nNADIA FERNANDES: Sure.\n",
+            ("INTERVIEWER", "NADIA FERNANDES"),
+        ),
+        ("Q: Hello there.\nA: I work at the clinic.\nQ: Thanks.\nA: Sure.\n", ("Q", "A")),
+        ("I: Hello there.\nR: I work at the clinic.\nI: Thanks.\nR: Sure.\n", ("I", "R")),
+        (
+            "[00:01:23] Interviewer: Hello there.\n[00:01:30] Dana Okafor: I work at the clinic.\n"
+            "[00:02:00] Interviewer: Thanks.\n[00:02:05] Dana Okafor: Sure.\n",
+            ("Interviewer", "Dana Okafor"),
+        ),
+        (
+            "Interviewer (00:01:23): Hello there.\nDana Okafor (00:01:30): I work at the clinic.\n"
+            "Interviewer (00:02:00): Thanks.\nDana Okafor (00:02:05): Sure.\n",
+            ("Interviewer", "Dana Okafor"),
+        ),
+        (
+            "Interviewer  0:03\nHello there.\n\nDana Okafor  0:10\nI work at the clinic.\n\n"
+            "Interviewer  1:03\nThanks.\n\nDana Okafor  1:10\nSure.\n",
+            ("Interviewer", "Dana Okafor"),
+        ),
+        (
+            "00:00:03 Interviewer: Hello there.\n00:00:10 Anaïs Moreau: I work at the clinic.\n"
+            "00:01:03 Interviewer: Thanks.\n00:01:10 Anaïs Moreau: Sure.\n",
+            ("Interviewer", "Anaïs Moreau"),
+        ),
+    ],
+    ids=["name", "caps", "q-a", "i-r", "bracket-ts", "rev-ts", "otter", "leading-ts"],
+)
+def test_label_styles(text: str, speakers: tuple[str, str]) -> None:
+    got = turns_of(text)
+    assert [(role, words) for _, role, words in got] == EXPECTED
+    assert [name for name, _, _ in got] == [speakers[0], speakers[1]] * 2
+
+
+def test_timestamps_are_kept() -> None:
+    text = (
+        "[00:01:23] Interviewer: Hi.\n[00:01:30] Dana Okafor: Yes.\n[00:02:00] Dana Okafor: No.\n"
+    )
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert [t.timestamp for t in transcript.turns] == ["00:01:23", "00:01:30", "00:02:00"]
+
+
+def test_continuation_lines_and_note_inside_an_answer() -> None:
+    text = (
+        "Interviewer: Hello.\n"
+        "Dana: Hi.\n"
+        "Note: this line is part of Dana's answer.\n"
+        "still Dana, on a line without a label.\n"
+        "\n"
+        "And a new paragraph, still Dana.\n"
+        "Interviewer: Next.\n"
+        "Dana: Yes.\n"
+    )
+    got = turns_of(text)
+    assert [name for name, _, _ in got] == ["Interviewer", "Dana", "Interviewer", "Dana"]
+    assert got[1][2] == (
+        "Hi.\nNote: this line is part of Dana's answer.\nstill Dana, on a line without a label.\n"
+        "\nAnd a new paragraph, still Dana."
+    )
+
+
+def test_a_lowercase_or_sentence_like_prefix_is_not_a_label() -> None:
+    text = (
+        "Interviewer: Hi.\nDana: so what I said was: yes.\nthe answer: no.\n"
+        "Interviewer: Ok.\nDana: Right.\n"
+    )
+    got = turns_of(text)
+    assert [name for name, _, _ in got] == ["Interviewer", "Dana", "Interviewer", "Dana"]
+    assert got[1][2] == "so what I said was: yes.\nthe answer: no."
+
+
+def test_front_matter_roles_and_several_informants() -> None:
+    text = (
+        "---\nspeakers:\n  Moderator Jones: interviewer\n  Ana: informant\n  Ben: informant\n---\n"
+        "Moderator Jones: Welcome.\nAna: Thanks.\nBen: Hello.\n"
+    )
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert [(t.speaker, t.role) for t in transcript.turns] == [
+        ("Moderator Jones", "interviewer"),
+        ("Ana", "informant"),
+        ("Ben", "informant"),
+    ]
+    assert transcript.informants == ["Ana", "Ben"]
+    assert transcript.speakers == ["Moderator Jones", "Ana", "Ben"]
+    assert transcript.body_start == text.index("Moderator Jones: Welcome")
+
+
+def test_configured_labels_and_patterns(make_project: MakeProject) -> None:
+    config = (
+        "speakers:\n  interviewer: [Host]\n  informant: [Guest]\n"
+        "  patterns: ['^(?P<name>[A-Z][a-z]+) said:[ \\t]*']\n"
+    )
+    root = make_project(
+        config=config,
+        transcripts={
+            "x": "Host: Welcome.\nGuest: Thanks.\nMaria said: Hello all.\nMaria said: Bye.\n"
+        },
+        metadata=None,
+    )
+    transcript = load_project(root).corpus.load("x")
+    assert [(t.speaker, t.role) for t in transcript.turns] == [
+        ("Host", "interviewer"),
+        ("Guest", "informant"),
+        ("Maria", "informant"),
+        ("Maria", "informant"),
+    ]
+
+
+def test_preamble_before_the_first_label_is_its_own_turn() -> None:
+    text = "[Fictional interview.]\n\nQ: Hi.\nA: Hello.\nQ: Bye.\nA: Bye.\n"
+    transcript = parse_transcript(text, "t", "t.txt")
+    first = transcript.turns[0]
+    assert (first.number, first.speaker, first.role) == (0, None, None)
+    assert text[first.start : first.end] == "[Fictional interview.]"
+    assert [t.number for t in transcript.turns] == [0, 1, 2, 3, 4]
+    # the preamble has no role, so default rules never code it
+    assert transcript.segments[0].id == "t0" and transcript.segments[0].role is None
+
+
+def test_no_labels_is_one_informant_turn_with_a_warning() -> None:
+    text = "just some text\nwithout any labels at all.\n"
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert transcript.warnings == (
+        "no speaker labels found: the whole text is coded as one informant turn",
+    )
+    [turn] = transcript.turns
+    assert (turn.speaker, turn.role) == (None, "informant")
+    assert text[turn.start : turn.end] == text.strip()
+
+
+# -- segments and offsets --------------------------------------------------------------------------
+
+SEGMENT_TEXT = (
+    "Interviewer: Hi there. How are you?\n"
+    "\n"
+    "Ana María: Fine 😀 thanks. Dr. Smith came.\n"
+    "We talked about café co‐ops.\n"
+    "\n"
+    "Another paragraph here! And more? Yes.\n"
+    "\n"
+    "Interviewer: Bye.\n"
+    "Ana María: Bye 👋🏽, naïve Zoë.\n"
+)
+
+
+def test_turn_segments() -> None:
+    transcript = parse_transcript(SEGMENT_TEXT, "t", "t.txt", segmentation="turn")
+    got = [(s.id, s.line_start, s.line_end, s.speaker, s.role) for s in transcript.segments]
+    assert got == [
+        ("t1", 1, 1, "Interviewer", "interviewer"),
+        ("t2", 3, 6, "Ana María", "informant"),
+        ("t3", 8, 8, "Interviewer", "interviewer"),
+        ("t4", 9, 9, "Ana María", "informant"),
+    ]
+
+
+def test_paragraph_segments() -> None:
+    transcript = parse_transcript(SEGMENT_TEXT, "t", "t.txt", segmentation="paragraph")
+    got = [(s.id, s.line_start, SEGMENT_TEXT[s.start : s.end]) for s in transcript.segments]
+    assert got == [
+        ("t1.p1", 1, "Hi there. How are you?"),
+        ("t2.p1", 3, "Fine 😀 thanks. Dr. Smith came.\nWe talked about café co‐ops."),
+        ("t2.p2", 6, "Another paragraph here! And more? Yes."),
+        ("t3.p1", 8, "Bye."),
+        ("t4.p1", 9, "Bye 👋🏽, naïve Zoë."),
+    ]
+
+
+def test_sentence_segments() -> None:
+    transcript = parse_transcript(SEGMENT_TEXT, "t", "t.txt", segmentation="sentence")
+    got = [(s.id, SEGMENT_TEXT[s.start : s.end]) for s in transcript.segments]
+    assert got == [
+        ("t1.p1.s1", "Hi there."),
+        ("t1.p1.s2", "How are you?"),
+        ("t2.p1.s1", "Fine 😀 thanks."),
+        ("t2.p1.s2", "Dr. Smith came."),  # 'Dr.' does not end a sentence
+        ("t2.p1.s3", "We talked about café co‐ops."),
+        ("t2.p2.s1", "Another paragraph here!"),
+        ("t2.p2.s2", "And more?"),
+        ("t2.p2.s3", "Yes."),
+        ("t3.p1.s1", "Bye."),
+        ("t4.p1.s1", "Bye 👋🏽, naïve Zoë."),
+    ]
+
+
+@pytest.mark.parametrize("kind", ["turn", "paragraph", "sentence"])
+def test_segment_ids_are_stable_across_parses(kind: str) -> None:
+    first = parse_transcript(SEGMENT_TEXT, "t", "t.txt", segmentation=kind)
+    second = parse_transcript(SEGMENT_TEXT, "t", "t.txt", segmentation=kind)
+    assert first.segments == second.segments
+    assert len({s.id for s in first.segments}) == len(first.segments)
+    # editing a later turn leaves earlier ids and offsets alone
+    edited = SEGMENT_TEXT.replace("Bye 👋🏽", "Goodbye 👋🏽")
+    third = parse_transcript(edited, "t", "t.txt", segmentation=kind)
+    assert third.segments[:-1] == first.segments[:-1]
+
+
+def test_offsets_are_code_points_into_the_text() -> None:
+    transcript = parse_transcript(SEGMENT_TEXT, "t", "t.txt")
+    last = transcript.segments[-1]
+    assert SEGMENT_TEXT[last.start : last.end] == "Bye 👋🏽, naïve Zoë."
+    # code points, not UTF-16 units or bytes: the emoji with a skin tone is two code points
+    assert last.start == SEGMENT_TEXT.index("Bye 👋🏽")
+    assert last.end - last.start == len("Bye 👋🏽, naïve Zoë.") == 18
+    for seg in transcript.segments:
+        assert transcript.line_of(seg.start) == seg.line_start
+
+
+def test_coded_offsets_select_the_matched_words(make_project: MakeProject) -> None:
+    root = make_project(
+        transcripts={
+            "emoji": "Interviewer: Hi 😀.\n\nAna María: 👋🏽 Our café runs a land trusts 😀 for "
+            "housing, naïve Zoë said.\nInterviewer: Bye.\nAna María: Bye.\n"
+        },
+        metadata=None,
+    )
+    from qualcode.engine import SegmentView, compile_rules
+
+    project = load_project(root)
+    transcript = project.corpus.load("emoji")
+    matcher = compile_rules(project.codebook)
+    views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in transcript.segments]
+    words = [
+        transcript.text[h.start : h.end]
+        for hits in matcher.match(transcript.text, views)
+        for h in hits
+    ]
+    assert words == ["land trusts", "housing"]
+
+
+# -- encodings and line endings --------------------------------------------------------------------
+
+LF_TEXT = "Interviewer: Hello there.\nMaria: Café, naïve.\n\nSecond paragraph.\nInterviewer: Bye.\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        LF_TEXT.encode("utf-8"),
+        LF_TEXT.replace("\n", "\r\n").encode("utf-8"),
+        LF_TEXT.replace("\n", "\r").encode("utf-8"),
+        b"\xef\xbb\xbf" + LF_TEXT.encode("utf-8"),
+        LF_TEXT.replace("\n", "\r\n").encode("utf-16"),  # with BOM
+        b"\xfe\xff" + LF_TEXT.encode("utf-16-be"),
+    ],
+    ids=["lf", "crlf", "cr", "utf8-bom", "utf16-le-bom-crlf", "utf16-be-bom"],
+)
+def test_encodings_and_line_endings_give_the_same_transcript(tmp_path: Path, data: bytes) -> None:
+    reference = parse_transcript(LF_TEXT, "t", "t.txt", segmentation="paragraph")
+    path = write(tmp_path / "t.txt", data)
+    transcript = read_transcript(path, display="t.txt", segmentation="paragraph")
+    assert transcript.text == LF_TEXT
+    assert transcript.segments == reference.segments
+    assert transcript.sha256 == reference.sha256
+
+
+def test_invalid_utf8_names_byte_offset_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "bad.txt", b"Interviewer: Hi.\nMaria: caf\xe9 talk\n")
+    with pytest.raises(InputFileError) as info:
+        read_transcript(path, display="transcripts/bad.txt")
+    err = info.value
+    assert err.message == "not valid utf-8 at byte offset 27 (byte 0xe9)"
+    assert (err.path, err.line, err.column) == ("transcripts/bad.txt", 2, 11)
+    assert "--encoding" in (err.hint or "")
+    fixed = read_transcript(path, encoding="cp1252")
+    assert "café" in fixed.text
+
+
+def test_binary_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.txt", b"%PDF-1.4\n\x00\x01\x02\x03binary")
+    with pytest.raises(InputFileError) as info:
+        read_transcript(path)
+    assert "binary file" in info.value.message
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n", b"---\ntitle: x\n---\n\n"])
+def test_empty_transcript(tmp_path: Path, content: bytes) -> None:
+    path = write(tmp_path / "e.txt", content)
+    with pytest.raises(TranscriptError) as info:
+        read_transcript(path, display="e.txt")
+    assert "transcript is empty" in info.value.message or "no text" in info.value.message
+    assert info.value.path == "e.txt"
+
+
+def test_bad_front_matter_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.txt", "---\npartnership: [unclosed\n---\nQ: Hi.\nA: Yes.\n")
+    with pytest.raises(TranscriptError) as info:
+        read_transcript(path, display="f.txt")
+    assert info.value.message.startswith("front matter: invalid YAML")
+    assert info.value.line == 3  # the unclosed list is noticed where the block ends
+
+
+def test_long_single_line_warns() -> None:
+    text = "word " * 250_000  # 1.25 million characters, one line, no labels
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert "a line is 1.2 million characters long" in transcript.warnings
+
+
+# -- metadata --------------------------------------------------------------------------------------
+
+
+def test_front_matter_and_csv_merge_front_matter_wins(make_project: MakeProject) -> None:
+    metadata = (
+        "id,partnership_type,organization_type\n"
+        "alpha-clt,CLT,health care\n"
+        "beta-roc,ROC,community wealth building\n"
+    )
+    project = load_project(make_project(metadata=metadata))
+    alpha = project.corpus.load("alpha-clt")
+    assert dict(alpha.metadata) == {"partnership_type": "CLT", "organization_type": "health care"}
+    beta = project.corpus.load("beta-roc")
+    assert beta.metadata["organization_type"] == "community wealth building"
+
+
+def test_semicolon_csv_with_bom_and_file_names_as_ids(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "m.csv",
+        "\ufeffID;Partnership;Date\nalpha-clt.txt;Harbor Hills;2025-03-04\n\nbeta;Eastgate;\n".encode(),
+    )
+    table = read_metadata_csv(path, "m.csv")
+    assert table.columns == ("Partnership", "Date")
+    assert table.rows == {
+        "alpha-clt": {"Partnership": "Harbor Hills", "Date": "2025-03-04"},
+        "beta": {"Partnership": "Eastgate", "Date": ""},
+    }
+    assert table.lines == {"alpha-clt": 2, "beta": 4}
+
+
+def test_csv_without_id_column(tmp_path: Path) -> None:
+    path = write(tmp_path / "m.csv", "name,partnership\nalpha,CLT\n")
+    with pytest.raises(TranscriptError) as info:
+        read_metadata_csv(path, "m.csv")
+    assert info.value.message == "metadata CSV has no id column (columns: name, partnership)"
+    assert (info.value.path, info.value.line) == ("m.csv", 1)
+
+
+def test_csv_ragged_row_and_duplicate_id(tmp_path: Path) -> None:
+    path = write(tmp_path / "m.csv", "id,a\nx,1\ny,2,3\n")
+    with pytest.raises(TranscriptError) as info:
+        read_metadata_csv(path, "m.csv")
+    assert (info.value.line, info.value.message) == (3, "row has 3 cells but the header has 2")
+    path = write(tmp_path / "d.csv", "id,a\nx,1\nx,2\n")
+    with pytest.raises(TranscriptError) as info:
+        read_metadata_csv(path, "d.csv")
+    assert info.value.line == 3
+    assert "first at line 2" in info.value.message
+
+
+def check_lines(
+    runner: CliRunner, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, list[str]]:
+    monkeypatch.chdir(root)
+    result = runner.invoke(app, ["check"])
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("    hint:")]
+    return result.exit_code, lines
+
+
+def test_small_project_is_clean(
+    runner: CliRunner, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert check_lines(runner, make_project(), monkeypatch) == (0, [])
+
+
+def test_metadata_problems_reported_by_check(
+    runner: CliRunner, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    metadata = (
+        "id,partnership_type\n"
+        "alpha-clt,ROC\n"  # front matter says CLT
+        "beta-roc,RCO\n"  # undeclared (typo)
+        "gamma-clt,CLT\n"  # no such transcript
+    )
+    transcripts = {
+        "alpha-clt": "---\npartnership_type: CLT\n---\nQ: Hi.\nA: Housing.\n",
+        "beta-roc": "Q: Hi.\nA: Homes.\n",
+        "delta": "Q: Hi.\nA: Nothing.\n",  # no metadata at all
+        "epsilon": "---\npartnership_type: Worker coop\n---\nQ: Hi.\nA: Hi.\n",
+    }
+    root = make_project(transcripts=transcripts, metadata=metadata)
+    code, lines = check_lines(runner, root, monkeypatch)
+    assert code == 1
+    assert lines == [
+        "transcripts/alpha-clt.txt:2:1: error: front matter says partnership_type: 'CLT' but "
+        "transcripts/metadata.csv says 'ROC' [metadata-conflict]",
+        "transcripts/delta.txt: warning: transcript has no metadata (no front matter and no "
+        "metadata.csv row) [missing-metadata]",
+        "transcripts/epsilon.txt:2:1: error: partnership_type 'Worker coop' of 'epsilon' is not a "
+        "declared value (did you mean 'Worker co-op'?) [undeclared-value]",
+        "transcripts/metadata.csv:3:1: error: partnership_type 'RCO' of 'beta-roc' is not a "
+        "declared value (did you mean 'ROC'?) [undeclared-value]",
+        "transcripts/metadata.csv:4:1: error: metadata row for 'gamma-clt', but there is no such "
+        "transcript (did you mean 'alpha-clt'?) [metadata-orphan]",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {"empty": b""},
+            "transcripts/empty.txt: error: transcript is empty [transcript]",
+        ),
+        (
+            {"bin": b"\x00\x01\x02\x03"},
+            "transcripts/bin.txt: error: looks like a binary file, not a text transcript "
+            "[unreadable-file]",
+        ),
+        (
+            {"latin": b"Q: Hi.\nA: caf\xe9.\n"},
+            "transcripts/latin.txt:2:7: error: not valid utf-8 at byte offset 13 (byte 0xe9) "
+            "[unreadable-file]",
+        ),
+        (
+            {"nolabels": "Just a text without labels.\n"},
+            "transcripts/nolabels.txt: warning: no speaker labels found: the whole text is coded "
+            "as one informant turn [transcript]",
+        ),
+    ],
+    ids=["empty", "binary", "latin1", "no-labels"],
+)
+def test_bad_transcripts_reported_by_check(
+    runner: CliRunner,
+    make_project: MakeProject,
+    monkeypatch: pytest.MonkeyPatch,
+    files: dict[str, bytes | str],
+    expected: str,
+) -> None:
+    metadata = SMALL_METADATA + "".join(f"{name},ROC,health care\n" for name in files)
+    root = make_project(metadata=metadata)
+    for name, content in files.items():
+        write(root / "transcripts" / f"{name}.txt", content)
+    code, lines = check_lines(runner, root, monkeypatch)
+    assert lines == [expected]
+    assert code == (0 if ": warning: " in expected else 2 if "unreadable" in expected else 1)
+
+
+def test_duplicate_ids_in_two_subfolders(
+    runner: CliRunner, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project()
+    write(root / "transcripts" / "a" / "dup.txt", "Q: Hi.\nA: Hi.\n")
+    write(root / "transcripts" / "b" / "dup.md", "Q: Hi.\nA: Hi.\n")
+    code, lines = check_lines(runner, root, monkeypatch)
+    assert code == 1
+    assert lines == [
+        "transcripts/b/dup.md: error: transcript id 'dup' is used by two files: "
+        "transcripts/a/dup.txt and transcripts/b/dup.md [transcript]"
+    ]
+    result = CliRunner().invoke(app, ["code"])
+    assert result.exit_code == 2
+    assert "transcript id 'dup' is used by two files" in result.stderr
+
+
+def test_metadata_csv_without_id_column_in_project(
+    runner: CliRunner, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(metadata="name;partnership_type\nbeta-roc;ROC\n")
+    code, lines = check_lines(runner, root, monkeypatch)
+    assert code == 1
+    assert lines == [
+        "transcripts/metadata.csv:1:1: error: metadata CSV has no id column (columns: name, "
+        "partnership_type) [transcript]"
+    ]
+    result = CliRunner().invoke(app, ["code"])
+    assert result.exit_code == 2
+    assert "transcripts/metadata.csv:1: error: metadata CSV has no id column" in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_symlink_loop(
+    runner: CliRunner, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project()
+    (root / "transcripts" / "sub").mkdir()
+    (root / "transcripts" / "sub" / "loop").symlink_to(root / "transcripts")
+    code, lines = check_lines(runner, root, monkeypatch)
+    assert code == 1
+    assert lines == [
+        "transcripts/sub/loop: error: symlink loop: this folder was already visited [transcript]"
+    ]
+    result = CliRunner().invoke(app, ["code"])
+    assert result.exit_code == 2
+    assert "symlink loop" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- qualcode transcripts --------------------------------------------------------------------------
+
+
+def test_transcripts_csv_and_json(runner: CliRunner, make_project: MakeProject) -> None:
+    root = make_project()
+    result = runner.invoke(app, ["transcripts", "--format", "csv", "--project", str(root)])
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["id"] for r in rows] == ["alpha-clt", "beta-roc"]
+    assert rows[0]["partnership_type"] == "CLT"
+    assert rows[1]["organization_type"] == "community wealth building"
+    assert rows[0]["speakers"] == "Interviewer; Maria Lopez"
+    assert (rows[0]["turns"], rows[1]["turns"]) == ("4", "4")
+    assert int(rows[0]["words"]) > 30
+    as_json = json.loads(
+        runner.invoke(app, ["transcripts", "-f", "json", "--project", str(root)]).stdout
+    )
+    assert [r["id"] for r in as_json] == ["alpha-clt", "beta-roc"]
+    assert as_json[1]["speakers"] == "Q; A"
+    table = runner.invoke(app, ["transcripts", "--project", str(root)])
+    assert table.exit_code == 0
+    assert "alpha-clt" in table.stdout
+
+
+def test_bundled_corpus(bundled_project: Path) -> None:
+    project = load_project(bundled_project)
+    corpus = project.corpus
+    assert len(corpus.ids) >= 12
+    styles = set()
+    for transcript in corpus:
+        assert transcript.text.lstrip().startswith(("---", "[Fictional"))
+        assert "fictional" in transcript.text[:2000].lower()
+        assert 1500 <= transcript.words <= 4500, transcript.id
+        assert not transcript.warnings, transcript.id
+        assert len(transcript.informants) >= 1
+        assert transcript.metadata.get("partnership_type") in ("CLT", "ROC", "Worker co-op")
+        assert any(t.role == "interviewer" for t in transcript.turns)
+        first = next(t for t in transcript.turns if t.speaker)
+        styles.add("ts" if first.timestamp else first.speaker)
+    assert len(styles) >= 3
+
+
+def test_label_scanner_defaults_without_config() -> None:
+    scanner = LabelScanner.from_config()
+    assert "interviewer" in scanner.interviewer_labels
+    assert "q" in scanner.interviewer_labels and "i" in scanner.interviewer_labels
