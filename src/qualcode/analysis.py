@@ -595,6 +595,116 @@ def _score(status: str, origin: str, words: int, rule_hits: int) -> float:
     return round(human + length + min(rule_hits, 5) * 0.1, 4)
 
 
+@dataclass(frozen=True)
+class _Ranked:
+    """A coding ranked on cheap features, before any text is trimmed or matched."""
+
+    unit: CodedUnit
+    score: float
+    line_start: int
+
+    # _spread_select reads these three
+    @property
+    def transcript(self) -> str:
+        return self.unit.transcript
+
+    @property
+    def speaker(self) -> str | None:
+        return self.unit.speaker
+
+    @property
+    def segment(self) -> str:
+        return self.unit.segment
+
+
+def _rank_candidates(
+    data: AnalysisData, wanted: set[str], by: Sequence[str]
+) -> dict[tuple[str, str], list[_Ranked]]:
+    """Score every coding that could be quoted, per (code, group), without touching its text twice.
+
+    The length feature is the segment's word count capped at MAX_QUOTE_WORDS, because a longer
+    segment is trimmed to about that many words; it is counted once per segment (spaces + 1),
+    which is what keeps ranking 100,000 codings well under a second.
+    """
+    seg_words: dict[tuple[str, str], int] = {}
+    groups: dict[str, str] = {}
+    ranked: dict[tuple[str, str], list[_Ranked]] = defaultdict(list)
+    for c in data.coded:
+        if c.code not in wanted:
+            continue
+        key = (c.transcript, c.segment)
+        words = seg_words.get(key)
+        if words is None:
+            text = data.texts[c.transcript]
+            words = len(text[c.start : c.end].split())
+            seg_words[key] = words
+        group = groups.get(c.transcript)
+        if group is None:
+            group = groups[c.transcript] = group_of(data, c.transcript, by) if by else TOTAL
+        info = data.segments.get(key)
+        ranked[(c.code, group)].append(
+            _Ranked(
+                c,
+                _score(c.status, c.origin, min(words, MAX_QUOTE_WORDS), len(set(c.rules))),
+                info.line_start if info else 0,
+            )
+        )
+    return ranked
+
+
+def _segment_hits(
+    data: AnalysisData, codebook: Codebook, chosen: Sequence[CodedUnit]
+) -> dict[tuple[str, str], list[tuple[int, int, str, str]]]:
+    """Rule hits (start, end, rule, code) in the chosen segments only: one scan per transcript."""
+    from qualcode.engine import SegmentView, compile_rules
+
+    matcher = compile_rules(codebook)
+    per_transcript: dict[str, dict[str, CodedUnit]] = defaultdict(dict)
+    for c in chosen:
+        per_transcript[c.transcript].setdefault(c.segment, c)
+    hits: dict[tuple[str, str], list[tuple[int, int, str, str]]] = {}
+    for transcript_id, units in sorted(per_transcript.items()):
+        segs = sorted(units.values(), key=lambda c: (c.start, c.end, c.segment))
+        views = [SegmentView(c.start, c.end, c.speaker, c.role) for c in segs]
+        for c, seg_hits in zip(segs, matcher.match(data.texts[transcript_id], views), strict=True):
+            hits[(transcript_id, c.segment)] = [
+                (h.start, h.end, h.rule_id, h.code_id) for h in seg_hits
+            ]
+    return hits
+
+
+def _candidate(
+    data: AnalysisData,
+    picked: _Ranked,
+    group: str,
+    hits: dict[tuple[str, str], list[tuple[int, int, str, str]]],
+) -> QuoteCandidate:
+    """Trim a chosen coding to its quote and find the matched words in it."""
+    c = picked.unit
+    text = data.texts[c.transcript]
+    seg_hits = [h for h in hits.get((c.transcript, c.segment), []) if h[3] == c.code]
+    spans = [(s, e) for s, e, _, _ in seg_hits]
+    quote, q_start, q_end = trim_quote(text, c.start, c.end, spans or [(c.start, c.start)])
+    line_start = text.count("\n", 0, q_start) + 1
+    return QuoteCandidate(
+        c.code,
+        group,
+        c.transcript,
+        c.segment,
+        c.speaker,
+        c.role,
+        c.status,
+        c.origin,
+        line_start,
+        line_start + text.count("\n", q_start, q_end),
+        quote,
+        _highlights_in_quote(text, quote, q_start, q_end, spans),
+        len({rule for _, _, rule, _ in seg_hits}) or len(set(c.rules)),
+        len(_WORDS.findall(quote)),
+        picked.score,
+    )
+
+
 def quotes(
     project: Project,
     codes: Sequence[str] | None = None,
@@ -610,11 +720,10 @@ def quotes(
     Ranking: accepted/human codings before open proposals; then passages of readable length
     (25-90 words, longer ones trimmed to sentences around the hit); then more distinct rule hits.
     Selection then spreads: a transcript (and then an informant) already quoted for this code and
-    group is used again only when no other interview has a candidate.
+    group is used again only when no other interview has a candidate. Only the chosen quotes are
+    trimmed and matched for highlights, so the cost is one pass over the codings.
     """
     import pandas as pd
-
-    from qualcode.engine import SegmentView, compile_rules
 
     if per_group < 1:
         raise UsageError("--per-group must be at least 1")
@@ -629,97 +738,42 @@ def quotes(
         if codes
         else [c.id for c in codebook.codes if c.codable]
     )
-    wanted_set = set(wanted)
-    matcher = compile_rules(codebook)
-    hits_by_segment: dict[tuple[str, str], list[tuple[int, int, str, str]]] = {}
-    by_transcript: dict[str, list[CodedUnit]] = defaultdict(list)
-    for c in data.coded:
-        if c.code in wanted_set:
-            by_transcript[c.transcript].append(c)
-    for transcript_id, coded in by_transcript.items():
-        text = data.texts[transcript_id]
-        segs = sorted({(c.start, c.end, c.segment) for c in coded})
-        views = [
-            SegmentView(
-                s,
-                e,
-                data.segments.get((transcript_id, sid), None)
-                and data.segments[(transcript_id, sid)].speaker,
-                data.segments.get((transcript_id, sid))
-                and data.segments[(transcript_id, sid)].role,
-            )
-            for s, e, sid in segs
-        ]
-        for (_, _, sid), seg_hits in zip(segs, matcher.match(text, views), strict=True):
-            hits_by_segment[(transcript_id, sid)] = [
-                (h.start, h.end, h.rule_id, h.code_id) for h in seg_hits
-            ]
-    candidates: dict[tuple[str, str], list[QuoteCandidate]] = defaultdict(list)
-    for transcript_id, coded in by_transcript.items():
-        text = data.texts[transcript_id]
-        group = group_of(data, transcript_id, by) if by else TOTAL
-        for c in coded:
-            seg_hits = [
-                h for h in hits_by_segment.get((transcript_id, c.segment), []) if h[3] == c.code
-            ]
-            spans = [(s, e) for s, e, _, _ in seg_hits] or [(c.start, c.start)]
-            quote, q_start, q_end = trim_quote(text, c.start, c.end, spans)
-            info = data.segments.get((transcript_id, c.segment))
-            line_start = text.count("\n", 0, q_start) + 1
-            line_end = line_start + text.count("\n", q_start, q_end)
-            n_words = len(_WORDS.findall(quote))
-            rule_hits = len({rule for _, _, rule, _ in seg_hits})
-            candidates[(c.code, group)].append(
-                QuoteCandidate(
-                    c.code,
-                    group,
-                    transcript_id,
-                    c.segment,
-                    info.speaker if info else None,
-                    info.role if info else None,
-                    c.status,
-                    c.origin,
-                    line_start,
-                    line_end,
-                    quote,
-                    _highlights_in_quote(
-                        text, quote, q_start, q_end, [(s, e) for s, e, _, _ in seg_hits]
-                    ),
-                    rule_hits,
-                    n_words,
-                    _score(c.status, c.origin, n_words, rule_hits),
-                )
-            )
+    ranked = _rank_candidates(data, set(wanted), by)
     groups = _group_order(data, by, project.config.declared_values) if by else [TOTAL]
+    selection = [
+        (code_id, group, _spread_select(ranked.get((code_id, group), []), per_group))
+        for code_id in wanted
+        for group in groups
+    ]
+    hits = _segment_hits(data, codebook, [p.unit for _, _, chosen in selection for p in chosen])
     records = []
-    for code_id in wanted:
-        for group in groups:
-            chosen = _spread_select(candidates.get((code_id, group), []), per_group)
-            for rank, cand in enumerate(chosen, 1):
-                meta = data.metadata.get(cand.transcript, {})
-                records.append(
-                    {
-                        "code": code_id,
-                        "name": codebook.get(code_id).name,
-                        "group": group,
-                        "rank": rank,
-                        "quote": cand.quote,
-                        "speaker": cand.speaker or "",
-                        "role": cand.role or "",
-                        "transcript": cand.transcript,
-                        "segment": cand.segment,
-                        "lines": f"{cand.line_start}-{cand.line_end}",
-                        "partnership": meta.get(PARTNERSHIP_ATTR, ""),
-                        "informant_role": meta.get("informant_roles", ""),
-                        "citation": citation(cand, meta),
-                        "status": cand.status,
-                        "origin": cand.origin,
-                        "rule_hits": cand.rule_hits,
-                        "words": cand.words,
-                        "score": cand.score,
-                        "highlights": [list(span) for span in cand.highlights],
-                    }
-                )
+    for code_id, group, chosen in selection:
+        for rank, picked in enumerate(chosen, 1):
+            cand = _candidate(data, picked, group, hits)
+            meta = data.metadata.get(cand.transcript, {})
+            records.append(
+                {
+                    "code": code_id,
+                    "name": codebook.get(code_id).name,
+                    "group": group,
+                    "rank": rank,
+                    "quote": cand.quote,
+                    "speaker": cand.speaker or "",
+                    "role": cand.role or "",
+                    "transcript": cand.transcript,
+                    "segment": cand.segment,
+                    "lines": f"{cand.line_start}-{cand.line_end}",
+                    "partnership": meta.get(PARTNERSHIP_ATTR, ""),
+                    "informant_role": meta.get("informant_roles", ""),
+                    "citation": citation(cand, meta),
+                    "status": cand.status,
+                    "origin": cand.origin,
+                    "rule_hits": cand.rule_hits,
+                    "words": cand.words,
+                    "score": cand.score,
+                    "highlights": [list(span) for span in cand.highlights],
+                }
+            )
     columns = [
         "code", "name", "group", "rank", "quote", "speaker", "role", "transcript", "segment",
         "lines", "partnership", "informant_role", "citation", "status", "origin", "rule_hits",
@@ -749,10 +803,10 @@ def citation(cand: QuoteCandidate, meta: dict[str, str]) -> str:
     return ", ".join(parts)
 
 
-def _spread_select(cands: list[QuoteCandidate], k: int) -> list[QuoteCandidate]:
+def _spread_select(cands: list[_Ranked], k: int) -> list[_Ranked]:
     """Best first, but prefer transcripts (then informants) not yet quoted."""
     pool = sorted(cands, key=lambda c: (-c.score, c.transcript, c.line_start, c.segment))
-    chosen: list[QuoteCandidate] = []
+    chosen: list[_Ranked] = []
     used_transcripts: set[str] = set()
     used_speakers: set[tuple[str, str | None]] = set()
     while pool and len(chosen) < k:
