@@ -13,13 +13,16 @@ TEMPLATE_FILES = (
     "codebooks/example.yaml",
     "transcripts/example-interview.txt",
 )
+SCHEMA_FILE = "schema/codebook.schema.json"  # generated, so editors validate offline
 
 
 def scaffold_project(target: Path) -> list[Path]:
     """Create the project files in `target`; refuse (and write nothing) if any already exists."""
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a folder", hint="choose another path")
-    existing = [target / name for name in TEMPLATE_FILES if (target / name).exists()]
+    existing = [
+        target / name for name in (*TEMPLATE_FILES, SCHEMA_FILE) if (target / name).exists()
+    ]
     if existing:
         raise UsageError(
             f"{existing[0]} already exists; qualcode init never overwrites files",
@@ -31,4 +34,15 @@ def scaffold_project(target: Path) -> list[Path]:
         text = (root / name).read_text(encoding="utf-8")
         atomic_write_text(target / name, text)
         written.append(target / name)
+    atomic_write_text(target / SCHEMA_FILE, schema_text())
+    written.append(target / SCHEMA_FILE)
     return written
+
+
+def schema_text() -> str:
+    """The codebook JSON Schema exactly as `qualcode schema` prints it."""
+    import json
+
+    from qualcode.codebook.schema import json_schema
+
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"

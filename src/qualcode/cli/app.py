@@ -88,17 +88,22 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode="markdown",  # joins the docstrings' wrapped lines into paragraphs
 )
 
 codebook_app = typer.Typer(
     cls=QualcodeGroup,
     help="Inspect, export and import codebooks.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 app.add_typer(codebook_app, name="codebook")
 
 export_app = typer.Typer(
-    cls=QualcodeGroup, help="Export results for papers and other tools.", no_args_is_help=True
+    cls=QualcodeGroup,
+    help="Export results for papers and other tools.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 app.add_typer(export_app, name="export")
 

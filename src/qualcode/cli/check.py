@@ -45,7 +45,7 @@ def check(
 ) -> None:
     """Check the project (config, codebooks, transcripts, codings) and report every problem.
 
-    One line per problem, `path:line:col: severity: message \\[rule-id]`, sorted; a summary on stderr.
+    One line per problem, `path:line:col: severity: message [rule-id]`, sorted; a summary on stderr.
     Exit 0 when clean (warnings allowed), 1 when errors are found (or warnings with --strict),
     2 when an input cannot be read.
     """
@@ -76,8 +76,8 @@ def check(
 @app.command(epilog="Example: `qualcode schema > schema/codebook.schema.json`.")
 def schema() -> None:
     """Print the JSON Schema of the codebook format (for editors and other tools)."""
-    import json
+    import sys
 
-    from qualcode.codebook.schema import json_schema
+    from qualcode.scaffold import schema_text
 
-    print(json.dumps(json_schema(), indent=2))
+    sys.stdout.write(schema_text())
