@@ -23,7 +23,7 @@ import yaml
 from qualcode.codebook.schema import COLOR_PATTERN, SLUG_PATTERN
 from qualcode.errors import InterchangeError, YamlError
 
-SCHEMA_COMMENT = "# yaml-language-server: $schema=https://qualcode.dev/schema/codebook.schema.json"
+SCHEMA_COMMENT = "# yaml-language-server: $schema=../schema/codebook.schema.json"
 MAX_DEPTH = 50
 _SLUG = re.compile(SLUG_PATTERN)
 _COLOR = re.compile(COLOR_PATTERN)
