@@ -15,6 +15,7 @@ from qualcode.cli import (  # noqa: F401  (each module registers its commands)
     exports,
     init,
     interchange,
+    report,
     session,
 )
 from qualcode.cli.app import app
