@@ -73,8 +73,35 @@ EXPECTED = [
             "00:01:03 Interviewer: Thanks.\n00:01:10 Anaïs Moreau: Sure.\n",
             ("Interviewer", "Anaïs Moreau"),
         ),
+        (
+            "Interviewer: Hello there.\nSpeaker 2: I work at the clinic.\n"
+            "Interviewer: Thanks.\nSpeaker 2: Sure.\n",
+            ("Interviewer", "Speaker 2"),
+        ),
+        (
+            "**Interviewer:** Hello there.\n\n**Dana Okafor**: I work at the clinic.\n\n"
+            "**Interviewer:** Thanks.\n\n**Dana Okafor**: Sure.\n",
+            ("Interviewer", "Dana Okafor"),
+        ),
+        (
+            "00:00:03 Interviewer\nHello there.\n\n00:00:10 Dana Okafor\nI work at the clinic.\n\n"
+            "00:01:03 Interviewer\nThanks.\n\n00:01:10 Dana Okafor\nSure.\n",
+            ("Interviewer", "Dana Okafor"),
+        ),
     ],
-    ids=["name", "caps", "q-a", "i-r", "bracket-ts", "rev-ts", "otter", "leading-ts"],
+    ids=[
+        "name",
+        "caps",
+        "q-a",
+        "i-r",
+        "bracket-ts",
+        "rev-ts",
+        "otter",
+        "leading-ts",
+        "numbered",
+        "markdown-bold",
+        "ts-line",
+    ],
 )
 def test_label_styles(text: str, speakers: tuple[str, str]) -> None:
     got = turns_of(text)

@@ -34,7 +34,9 @@ ID_COLUMNS = ("id", "transcript", "transcript_id", "file")
 
 # -- speaker labels -------------------------------------------------------------------------------
 
-_NAME = r"[^\W\d_][\w'’.\-]*(?:[ \t]+[^\W\d_][\w'’.\-]*){0,3}"
+# A name: up to four words, the first a word starting with a letter; later ones may be numbers
+# (`Speaker 2`, `Respondent 14`).
+_NAME = r"[^\W\d_][\w'’.\-]*(?:[ \t]+(?:[^\W\d_][\w'’.\-]*|\d{1,3})){0,3}"
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 DEFAULT_LABEL_PATTERNS = (
     # [00:01:23] Name: text      (Descript, many transcription services)
@@ -45,7 +47,11 @@ DEFAULT_LABEL_PATTERNS = (
     rf"^(?P<ts>{_TS})[ \t]+(?P<name>{_NAME})[ \t]*:(?:[ \t]+|$)",
     # Name  0:03 (alone on a line: Otter.ai)
     rf"^(?P<name>{_NAME})[ \t]+(?P<ts>{_TS})[ \t]*$",
-    # Name: text / INTERVIEWER: text / Q: text
+    # 00:01:23 Name  (alone on a line, the words below: Zoom, Teams and Rev exports)
+    rf"^(?P<ts>{_TS})[ \t]+(?P<name>{_NAME})[ \t]*$",
+    # **Name:** text / **Name**: text  (Markdown transcripts)
+    rf"^\*\*(?P<name>{_NAME})[ \t]*(?::\*\*|\*\*[ \t]*:)(?:[ \t]+|$)",
+    # Name: text / INTERVIEWER: text / Q: text / Speaker 2: text
     rf"^(?P<name>{_NAME})[ \t]*:(?:[ \t]+|$)",
 )
 
