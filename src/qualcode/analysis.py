@@ -2,7 +2,9 @@
 
 Which codings count (`status`):
 - ``default``: everything the coder did not reject: accepted and human-added codings plus rule
-  proposals still open. The usual choice while review is under way.
+  proposals still open. The usual choice while review is under way. A disagreement that
+  `qualcode merge` left open in a consensus coder (a proposal of origin `human`) is not a rule
+  proposal, so it counts only once resolved (or with ``all``).
 - ``reviewed``: only codings the coder accepted or added by hand.
 - ``all``: every coding, rejected ones included (for auditing the rules).
 
@@ -20,6 +22,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from qualcode.diagnostics import did_you_mean
@@ -96,6 +99,14 @@ class AnalysisData:
     def transcript_ids(self) -> list[str]:
         return list(self.metadata)
 
+    @cached_property
+    def segments_by_transcript(self) -> dict[str, list[tuple[str, str]]]:
+        """Segment keys per transcript, indexed once (not one scan of all segments per transcript)."""
+        index: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for key in self.segments:
+            index[key[0]].append(key)
+        return dict(index)
+
     def attributes(self) -> list[str]:
         seen: dict[str, None] = {}
         for meta in self.metadata.values():
@@ -118,6 +129,15 @@ def load_analysis_data(
 
     if status not in STATUS_MODES:
         raise UsageError(f"status must be one of {', '.join(STATUS_MODES)}, not {status!r}")
+    if not project.corpus.ids:
+        from qualcode.project import display_path
+
+        raise UsageError(
+            f"the project has no transcripts (none in {display_path(project.transcripts_dir)})",
+            hint="add interview files ("
+            + ", ".join(project.config.extensions)
+            + ") to the transcripts folder, then run `qualcode code`",
+        )
     coder_name = resolve_coder(project, coder)
     counted = _COUNTED[status]
     metadata: dict[str, dict[str, str]] = {}
@@ -149,6 +169,8 @@ def load_analysis_data(
         for c in codings.codings:
             if c.status not in counted or c.stale:
                 continue
+            if status == "default" and c.status == "proposed" and c.origin == "human":
+                continue  # an unresolved merge disagreement: one coder's view, not a rule's
             info = segments.get((codings.transcript, c.segment))
             coded.append(
                 CodedUnit(
@@ -213,6 +235,20 @@ def _check_attributes(data: AnalysisData, by: Sequence[str]) -> None:
             )
 
 
+def _warn_missing(data: AnalysisData, by: Sequence[str]) -> None:
+    """Warn (once per call) about transcripts grouped as `(missing)` for lack of an attribute."""
+    missing = [
+        t for t in data.transcript_ids if by and any(not data.metadata[t].get(a) for a in by)
+    ]
+    if missing:
+        warnings.warn(
+            f"{len(missing)} transcript(s) lack {'/'.join(by)} and are counted as {MISSING!r}: "
+            + ", ".join(missing[:5])
+            + (" ..." if len(missing) > 5 else ""),
+            stacklevel=3,
+        )
+
+
 def group_of(data: AnalysisData, transcript_id: str, by: Sequence[str]) -> str:
     values = [data.metadata[transcript_id].get(attr) or MISSING for attr in by]
     return " / ".join(values)
@@ -242,7 +278,7 @@ def _units_of_transcript(data: AnalysisData, transcript_id: str, unit: str) -> s
     if unit == "transcripts":
         return {transcript_id}
     if unit == "segments":
-        return {key for key in data.segments if key[0] == transcript_id}
+        return set(data.segments_by_transcript.get(transcript_id, ()))
     if unit == "informants":
         return {(transcript_id, name) for name in data.informants.get(transcript_id, [])}
     value = data.metadata[transcript_id].get(PARTNERSHIP_ATTR) or f"{MISSING}:{transcript_id}"
@@ -298,16 +334,7 @@ def tally(
     rollup = _rollup(codebook, rows)
     groups = _group_order(data, by, project.config.declared_values)
     columns = [*groups, TOTAL]
-    missing = [
-        t for t in data.transcript_ids if by and any(not data.metadata[t].get(a) for a in by)
-    ]
-    if missing:
-        warnings.warn(
-            f"{len(missing)} transcript(s) lack {'/'.join(by)} and are counted as {MISSING!r}: "
-            + ", ".join(missing[:5])
-            + (" ..." if len(missing) > 5 else ""),
-            stacklevel=2,
-        )
+    _warn_missing(data, by)
     units_in: dict[str, set[Any]] = {col: set() for col in columns}
     group_by_transcript = {t: group_of(data, t, by) if by else TOTAL for t in data.transcript_ids}
     for t in data.transcript_ids:
@@ -321,6 +348,10 @@ def tally(
         if not targets:
             continue
         unit = _unit_of_coding(c, data, count)
+        if unit not in units_in[TOTAL]:
+            # Not a unit of the corpus: with --count informants, a code on an interviewer's turn
+            # (the interviewer is not an informant); with segments, a segment that no longer exists.
+            continue
         group = group_by_transcript[c.transcript]
         for target in (*targets, ANY_CODE):
             hits[(target, TOTAL)].add(unit)
@@ -732,6 +763,7 @@ def quotes(
         data = load_analysis_data(project, data.coder, data.status, keep_text=True)
     by = list(by)
     _check_attributes(data, by)
+    _warn_missing(data, by)
     codebook = project.codebook
     wanted = (
         select_codes(codebook, codes=codes)

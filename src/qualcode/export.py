@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
@@ -53,15 +54,35 @@ def write_csv(rows: Sequence[Row], columns: Sequence[str], out: TextIO) -> None:
         writer.writerow([neutralize(_cell(row.get(c))) for c in columns])
 
 
+# Characters that are markup inside a Markdown paragraph or table cell, escaped with a backslash
+# (CommonMark lets any ASCII punctuation be escaped); &, < and > become entities.
+_MD_BACKSLASH = frozenset("\\`*_[]|#")
+_MD_ENTITY = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# A cell or quote that starts like a list item ("- x", "+ x", "1. x") would turn into a list.
+_MD_LIST_START = re.compile(r"^([-+]|\d{1,9}[.)])(?=\s|$)")
+
+
 def _md_escape(value: str) -> str:
-    return (
-        value.replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("\n", "<br>")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("&lt;br&gt;", "<br>")
-    )
+    """Text shown as itself in a Markdown table cell or block quote (no emphasis, links, tables)."""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    out = []
+    for i, ch in enumerate(text):
+        if ch == "_" and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum():
+            out.append(ch)  # inside a word (`n_units`) an underscore never starts emphasis
+        elif ch in _MD_BACKSLASH:
+            out.append("\\" + ch)
+        elif ch in _MD_ENTITY:
+            out.append(_MD_ENTITY[ch])
+        elif ch == "\n":
+            out.append("<br>")
+        else:
+            out.append(ch)
+    escaped = "".join(out)
+    list_start = _MD_LIST_START.match(escaped)
+    if list_start:
+        marker = list_start.group(1)
+        escaped = marker[:-1] + "\\" + marker[-1] + escaped[len(marker) :]
+    return escaped
 
 
 def write_markdown(
@@ -85,6 +106,10 @@ _LATEX_SPECIAL = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    # Not special to TeX, but OT1 fonts print them as other glyphs (an em dash, ¡ and ¿).
+    "|": r"\textbar{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
 }
 
 

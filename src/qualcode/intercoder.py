@@ -132,6 +132,9 @@ def disagreements(
 ) -> list[Disagreement]:
     """Each (segment, code) where coders who all reviewed the segment differ."""
     coders = check_coders(project, coders)
+    for code in codes or ():
+        if code not in project.codebook:
+            raise UsageError(f"unknown code {code!r}{did_you_mean(code, project.codebook.by_id)}")
     decisions: Decisions = {}
     for coder in coders:
         decisions.update(coder_decisions(project, coder))

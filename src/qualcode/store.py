@@ -233,7 +233,17 @@ def read_codings(project: Project, coder: str, transcript_id: str) -> CodingsFil
 
 def write_codings(project: Project, codings: CodingsFile) -> Path:
     path = codings_path(project, validate_coder_name(codings.coder), codings.transcript)
-    atomic_write_text(path, codings.to_text())
+    try:
+        atomic_write_text(path, codings.to_text())
+    except OSError as exc:  # disk full, read-only folder...: the old file is left as it was
+        from qualcode.project import display_path
+
+        raise StoreError(
+            f"cannot write codings file: {exc.strerror or exc}",
+            path=display_path(path),
+            hint="the previous version of the file is unchanged; free space or fix permissions "
+            "and run the command again",
+        ) from exc
     return path
 
 
@@ -274,49 +284,91 @@ def reanchor(old: CodingsFile, transcript: Transcript) -> tuple[CodingsFile, int
     """Move codings made on an earlier text onto the current segments; flag what cannot move.
 
     A coding keeps its segment if that segment's text is unchanged; else it moves to the segment whose
-    text hashes the same (or, for a sub-span, contains its quote); else it is kept and flagged stale.
+    text hashes the same (or, for a sub-span, to the occurrence of its quote); else it is kept and
+    flagged stale. When the same text occurs several times, the occurrence nearest the old offset wins.
+    A segment note (reviewed, memo) follows the whole-segment codings of its segment; without one it
+    stays only if its segment still has the same offsets, else it is flagged stale: it is never moved
+    onto another passage's text.
     """
     if old.sha256 == transcript.sha256:
         return old, 0, 0
+    text = transcript.text
     by_id = {s.id: s for s in transcript.segments}
-    by_anchor: dict[str, Segment] = {}
+    by_anchor: dict[str, list[Segment]] = {}
     for seg in transcript.segments:
-        by_anchor.setdefault(anchor_of(transcript.text[seg.start : seg.end]), seg)
+        by_anchor.setdefault(anchor_of(text[seg.start : seg.end]), []).append(seg)
     moved = stale = 0
     codings = []
+    # old segment id -> current segment id, learned from whole-segment codings (their anchor is the
+    # hash of the segment's text); None when that text is gone
+    followed: dict[str, str | None] = {}
     for c in old.codings:
         seg = by_id.get(c.segment)
-        if (
-            seg is not None
-            and anchor_of(transcript.text[seg.start : seg.end]) == c.anchor
-            and not c.quote
-        ):
-            codings.append(replace(c, start=seg.start, end=seg.end, stale=False))
-            continue
-        target = by_anchor.get(c.anchor) if not c.quote else None
         if c.quote:
-            at = transcript.text.find(c.quote)
-            if at >= 0:
-                host = next((s for s in transcript.segments if s.start <= at < s.end), None)
-                if host is not None:
-                    codings.append(
-                        replace(c, segment=host.id, start=at, end=at + len(c.quote), stale=False)
-                    )
-                    moved += 1
-                    continue
-        if target is not None:
+            at = _nearest_occurrence(text, c.quote, c.start)
+            host = (
+                next((s for s in transcript.segments if s.start <= at < s.end), None)
+                if at >= 0
+                else None
+            )
+            if host is not None:
+                codings.append(
+                    replace(c, segment=host.id, start=at, end=at + len(c.quote), stale=False)
+                )
+                moved += (host.id, at) != (c.segment, c.start)
+            else:
+                codings.append(replace(c, stale=True))
+                stale += 1
+            continue
+        if seg is not None and anchor_of(text[seg.start : seg.end]) == c.anchor:
+            codings.append(replace(c, start=seg.start, end=seg.end, stale=False))
+            if not c.stale:
+                followed.setdefault(c.segment, seg.id)
+            continue
+        candidates = by_anchor.get(c.anchor, [])
+        if candidates:
+            target = min(candidates, key=lambda s: abs(s.start - c.start))
             codings.append(
                 replace(c, segment=target.id, start=target.start, end=target.end, stale=False)
             )
+            if not c.stale:
+                followed.setdefault(c.segment, target.id)
             moved += 1
         else:
             codings.append(replace(c, stale=True))
+            if not c.stale:  # a coding already stale says nothing about its segment now
+                followed.setdefault(c.segment, None)
             stale += 1
     notes = []
     for n in old.notes:
-        seg = by_id.get(n.segment)
-        notes.append(replace(n, start=seg.start, end=seg.end) if seg else replace(n, stale=True))
+        if n.stale:
+            notes.append(n)
+            continue
+        if n.segment in followed:
+            target_id = followed[n.segment]
+            target = by_id.get(target_id) if target_id is not None else None
+        else:
+            target = by_id.get(n.segment)
+            if target is not None and (target.start, target.end) != (n.start, n.end):
+                target = None  # cannot tell whether it is still the same passage
+        if target is None:
+            notes.append(replace(n, stale=True))
+            stale += 1
+        else:
+            notes.append(replace(n, segment=target.id, start=target.start, end=target.end))
+            moved += target.id != n.segment
     return CodingsFile(old.transcript, old.coder, transcript.sha256, codings, notes), moved, stale
+
+
+def _nearest_occurrence(text: str, quote: str, near: int) -> int:
+    """Offset of the occurrence of `quote` in `text` nearest to `near`, or -1."""
+    best = -1
+    at = text.find(quote)
+    while at >= 0:
+        if best < 0 or abs(at - near) < abs(best - near):
+            best = at
+        at = text.find(quote, at + 1)
+    return best
 
 
 def merge_proposals(
@@ -329,24 +381,28 @@ def merge_proposals(
     """New rule proposals merged into a coder's file, keeping every human decision.
 
     - a proposal the coder accepted or rejected keeps its status and memo;
-    - human-added codings are never touched;
+    - human-added codings are never touched (even several of one code in one segment);
     - a still-open proposal that the rules no longer make is removed (and counted);
     - a proposal whose rules no longer exist is removed and its rule ids reported.
     """
     if old is None:
         old = CodingsFile(transcript.id, coder, transcript.sha256)
     current, moved, stale = reanchor(old, transcript)
-    existing = current.decided()
+    existing: dict[tuple[str, str], list[Coding]] = {}
+    for c in current.codings:
+        existing.setdefault((c.code, c.segment), []).append(c)
     new_keys = {(p.code, p.segment) for p in proposals}
     result: list[Coding] = []
     added = kept = removed = 0
     gone_rules: set[str] = set()
+    dropped_stale = 0  # open proposals flagged stale by `reanchor`, then removed: not stale now
     for proposal in proposals:
-        previous = existing.get((proposal.code, proposal.segment))
-        if previous is None:
+        previous_codings = existing.get((proposal.code, proposal.segment))
+        if not previous_codings:
             result.append(proposal)
             added += 1
-        else:
+            continue
+        for previous in previous_codings:
             result.append(
                 replace(
                     previous,
@@ -360,16 +416,20 @@ def merge_proposals(
                 else previous
             )
             kept += 1
-    for key, previous in existing.items():
+    for key, previous_codings in existing.items():
         if key in new_keys:
             continue
-        if previous.origin == "human" or previous.status != "proposed":
-            result.append(previous)
-            kept += 1
-            continue
-        missing = [r for r in previous.rules if r not in known_rules]
-        gone_rules.update(missing)
-        removed += 1
+        for previous in previous_codings:
+            if previous.origin == "human" or previous.status != "proposed":
+                result.append(previous)
+                kept += 1
+                continue
+            missing = [r for r in previous.rules if r not in known_rules]
+            gone_rules.update(missing)
+            removed += 1
+            dropped_stale += previous.stale
+    if current is not old:  # re-anchored: `stale` counted what this run flagged
+        stale -= dropped_stale
     merged = CodingsFile(transcript.id, coder, transcript.sha256, result, current.notes)
     return merged, MergeReport(added, kept, removed, moved, stale, tuple(sorted(gone_rules)))
 
@@ -466,6 +526,18 @@ def check_codings(project: Project) -> list[Diagnostic]:
                         )
                     )
                 del number
+            for note in cf.notes:
+                if note.stale and (note.memo or note.reviewed):
+                    found.append(
+                        warning(
+                            shown,
+                            None,
+                            f"{'memo' if note.memo else 'review mark'} on segment {note.segment} "
+                            "lost its text when the transcript was edited",
+                            "stale-coding",
+                            "review the segment in a session or remove the note",
+                        )
+                    )
     return found
 
 

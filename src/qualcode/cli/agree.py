@@ -89,7 +89,7 @@ def agree(
             else "alpha undefined: no variation or no pairable values",
         }
         render_rows([row], list(row), output_format.value, title="Krippendorff's alpha")
-        _gate([row["alpha"]], min_alpha)
+        _gate([alpha], min_alpha)
         return
 
     from qualcode.intercoder import agreement_rows, disagreements, project_agreement
@@ -140,7 +140,9 @@ def agree(
         "alpha = Krippendorff's alpha (nominal, missing data allowed).",
         numeric=("n_units", "percent", "kappa", "alpha"),
     )
-    _gate([r["alpha"] for r in rows if r["code"] != "(overall)"], min_alpha, rows)
+    # Gate on the unrounded alphas: 0.79996 shown as 0.8 is still below --min-alpha 0.8.
+    exact = [r.alpha for r in results if r.code is not None]
+    _gate(exact, min_alpha, [{**row, "alpha": a} for row, a in zip(rows, exact, strict=False)])
 
 
 def _pct(value: float | None) -> float | None:

@@ -65,8 +65,9 @@ def _split(codes: str | None) -> list[str] | None:
 
 
 def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
+    # `summary` runs a tally and quotes on the same data: say each thing once.
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"warning: {message}", file=sys.stderr)
 
 
 @app.command(

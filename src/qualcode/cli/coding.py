@@ -127,11 +127,11 @@ def code(
         if moved or stale:
             line += f", {moved} re-anchored, {stale} stale"
         print(line, file=sys.stderr)
-        if gone:
-            print(
-                "removed proposals from rules that no longer exist: " + ", ".join(gone),
-                file=sys.stderr,
-            )
+    if gone:  # data was removed: said even with --quiet
+        print(
+            "removed proposals from rules that no longer exist: " + ", ".join(gone),
+            file=sys.stderr,
+        )
     if failed:
         print(
             f"{len(failed)} transcript{'s' if len(failed) != 1 else ''} could not be coded "

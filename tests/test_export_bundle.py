@@ -1,0 +1,453 @@
+"""Tests for `qualcode export summary -o DIR` (qualcode.bundle): the tables a paper needs.
+
+The project (coder alice, `qualcode code` then `qualcode decide`), with the codings that count:
+
+    b1  CLT, housing, Alpha   t2 Ann "=SUM(A1) ..." {housing accepted}; t4 {health, convener accepted}
+    b2  ROC, worker, Beta     t2 Dee "@x ..." {housing}; t4 Dee "-1 ..." {health}
+    b3  CLT, worker, Gamma    t2 Cy (markup characters) {health, housing}
+    b4  (no metadata)         t2 Eve "+1 ..." {health}
+
+partnership_type and model are declared in qualcode.yaml, so the bundle has a tally for each.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import write
+from qualcode import __version__
+from qualcode.cli import app
+
+runner = CliRunner()
+
+CONFIG = """\
+codebooks:
+  - codebooks/*.yaml
+transcripts:
+  folder: transcripts
+  metadata: transcripts/metadata.csv
+segmentation: turn
+speakers:
+  interviewer: [Interviewer]
+metadata:
+  partnership_type: [CLT, ROC]
+  model: [housing, worker]
+"""
+
+CODEBOOK = """\
+codebook:
+  id: b
+  title: Bundle codebook
+  version: "1"
+codes:
+  - id: topics
+    name: Topics
+    codable: false
+    children:
+      - id: housing
+        name: Housing
+        definition: 'Homes & land: 100% #1'
+        rules:
+          - keywords: [housing]
+      - id: health
+        name: Health
+        definition: Hospitals.
+        rules:
+          - keywords: [hospital]
+  - id: roles
+    name: Roles
+    codable: false
+    children:
+      - id: convener
+        name: Convener
+        definition: Brings partners together.
+        rules:
+          - keywords: [convened]
+"""
+
+B3_TURN = "The hospital builds housing | fast & *well* for 100% of us #1."
+TRANSCRIPTS = {
+    "b1": """\
+---
+partnership: Alpha
+partnership_type: CLT
+model: housing
+informant_roles: director
+speakers: [Ann Lee]
+---
+Interviewer: First?
+
+Ann Lee: =SUM(A1) is how housing gets counted.
+
+Interviewer: Second?
+
+Ann Lee: The hospital convened us.
+""",
+    "b2": """\
+Interviewer: First?
+
+Dee Ek: @x said housing matters.
+
+Interviewer: Second?
+
+Dee Ek: -1 for the hospital budget.
+""",
+    "b3": f"""\
+Interviewer: First?
+
+Cy Diaz: {B3_TURN}
+
+Interviewer: Second?
+
+Cy Diaz: Nothing.
+""",
+    "b4": """\
+Interviewer: First?
+
+Eve Fox: +1 for the hospital.
+
+Interviewer: Second?
+
+Eve Fox: Done.
+""",
+}
+METADATA = "id,partnership,partnership_type,model\nb2,Beta,ROC,worker\nb3,Gamma,CLT,worker\n"
+DECISIONS = "transcript,segment,code,action\nb1,t2,housing,accept\nb1,t4,convener,accept\n"
+
+CSV_FILES = [
+    "tally_by_partnership_type.csv",
+    "tally_by_model.csv",
+    "tally_long.csv",
+    "quotes.csv",
+    "codebook.csv",
+    "cooccurrence.csv",
+]
+WARNING = "warning: 1 transcript(s) lack {} and are counted as '(missing)': b4\n"
+
+
+def invoke(*args: str) -> Any:
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("bundle") / "study"
+    write(folder / "qualcode.yaml", CONFIG)
+    write(folder / "codebooks" / "b.yaml", CODEBOOK)
+    for name, text in TRANSCRIPTS.items():
+        write(folder / "transcripts" / f"{name}.txt", text)
+    write(folder / "transcripts" / "metadata.csv", METADATA)
+    coded = invoke("code", "--project", str(folder), "--coder", "alice")
+    assert coded.exit_code == 0, coded.output
+    write(folder / "decisions.csv", DECISIONS)
+    decided = invoke("decide", "-p", str(folder), "-c", "alice", str(folder / "decisions.csv"))
+    assert decided.exit_code == 0, decided.output
+    return folder
+
+
+def export(root: Path, out: Path, *args: str, monkeypatch: pytest.MonkeyPatch | None = None) -> Any:
+    argv = ["export", "summary", "-o", str(out), "--project", str(root), "--coder", "alice", *args]
+    if monkeypatch is not None:
+        monkeypatch.setattr(sys, "argv", ["qualcode", *argv])
+    result = invoke(*argv)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def csv_bundle(root: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    out = tmp_path_factory.mktemp("out") / "results"
+    with pytest.MonkeyPatch.context() as mp:
+        result = export(root, out, monkeypatch=mp)
+    return out, result
+
+
+# -- the CSV bundle --------------------------------------------------------------------------------
+
+
+def test_csv_bundle_files_and_messages(csv_bundle: tuple[Path, Any]) -> None:
+    out, result = csv_bundle
+    assert sorted(p.name for p in out.iterdir()) == sorted([*CSV_FILES, "MANIFEST"])
+    assert result.stdout == ""
+    # each missing-metadata warning once, as a message (not a Python warning with a source line)
+    assert result.stderr.startswith(WARNING.format("partnership_type") + WARNING.format("model"))
+    assert "UserWarning" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("wrote ")] == [
+        f"wrote {out / name}" for name in [*CSV_FILES, "MANIFEST"]
+    ]
+
+
+def test_wide_tallies_one_per_declared_grouping(csv_bundle: tuple[Path, Any]) -> None:
+    out, _ = csv_bundle
+    assert read_csv(out / "tally_by_partnership_type.csv") == [
+        ["code", "name", "CLT (n=2)", "ROC (n=1)", "(missing) (n=1)", "Total (n=4)"],
+        ["topics", "Topics", "2", "1", "1", "4"],
+        ["housing", "Housing", "2", "1", "0", "3"],
+        ["health", "Health", "2", "1", "1", "4"],
+        ["roles", "Roles", "1", "0", "0", "1"],
+        ["convener", "Convener", "1", "0", "0", "1"],
+        ["(any code)", "(any code)", "2", "1", "1", "4"],
+    ]
+    assert read_csv(out / "tally_by_model.csv") == [
+        ["code", "name", "housing (n=1)", "worker (n=2)", "(missing) (n=1)", "Total (n=4)"],
+        ["topics", "Topics", "1", "2", "1", "4"],
+        ["housing", "Housing", "1", "2", "0", "3"],
+        ["health", "Health", "1", "2", "1", "4"],
+        ["roles", "Roles", "1", "0", "0", "1"],
+        ["convener", "Convener", "1", "0", "0", "1"],
+        ["(any code)", "(any code)", "1", "2", "1", "4"],
+    ]
+
+
+def test_tidy_long_tally(csv_bundle: tuple[Path, Any]) -> None:
+    out, _ = csv_bundle
+    rows = read_csv(out / "tally_long.csv")
+    assert rows[0] == ["grouping", "code", "name", "group", "unit", "count", "n", "percent"]
+    assert len(rows) == 1 + 2 * 6 * 4  # two groupings x six rows x (three groups + Total)
+    assert ["partnership_type", "housing", "Housing", "ROC", "transcripts", "1", "1", "100"] in rows
+    assert [
+        "partnership_type",
+        "housing",
+        "Housing",
+        "Total",
+        "transcripts",
+        "3",
+        "4",
+        "75",
+    ] in rows
+    assert ["partnership_type", "roles", "Roles", "CLT", "transcripts", "1", "2", "50"] in rows
+    assert ["model", "health", "Health", "worker", "transcripts", "2", "2", "100"] in rows
+    assert ["model", "convener", "Convener", "(missing)", "transcripts", "0", "1", "0"] in rows
+    assert {r[0] for r in rows[1:]} == {"partnership_type", "model"}
+
+
+def test_quotes_with_citations_and_neutralized_formulas(csv_bundle: tuple[Path, Any]) -> None:
+    out, _ = csv_bundle
+    rows = list(csv.DictReader(io.StringIO((out / "quotes.csv").read_text(encoding="utf-8"))))
+    assert [(r["code"], r["group"], r["rank"], r["transcript"], r["segment"]) for r in rows] == [
+        ("housing", "CLT", "1", "b1", "t2"),  # accepted first
+        ("housing", "CLT", "2", "b3", "t2"),
+        ("housing", "ROC", "1", "b2", "t2"),
+        ("health", "CLT", "1", "b3", "t2"),  # readable length before a 4-word proposal
+        ("health", "CLT", "2", "b1", "t4"),
+        ("health", "ROC", "1", "b2", "t4"),
+        ("health", "(missing)", "1", "b4", "t2"),
+        ("convener", "CLT", "1", "b1", "t4"),
+    ]
+    first = rows[0]
+    assert first["quote"] == "'=SUM(A1) is how housing gets counted."
+    assert first["citation"] == "b1, Alpha, Ann Lee (director), line 10"
+    assert (first["speaker"], first["lines"], first["status"]) == ("Ann Lee", "10-10", "accepted")
+    by_segment = {(r["transcript"], r["segment"]): r["quote"] for r in rows}
+    assert by_segment["b2", "t2"] == "'@x said housing matters."
+    assert by_segment["b2", "t4"] == "'-1 for the hospital budget."
+    assert by_segment["b4", "t2"] == "'+1 for the hospital."
+    assert by_segment["b3", "t2"] == B3_TURN
+    assert rows[-2]["citation"] == "b4, Eve Fox, line 3"
+
+
+def test_codebook_and_cooccurrence(csv_bundle: tuple[Path, Any]) -> None:
+    out, _ = csv_bundle
+    codebook = read_csv(out / "codebook.csv")
+    assert codebook[0][:5] == ["id", "name", "parent", "codebook", "codable"]
+    assert [(r[0], r[2], r[4]) for r in codebook[1:]] == [
+        ("topics", "", "false"),
+        ("housing", "topics", "true"),
+        ("health", "topics", "true"),
+        ("roles", "", "false"),
+        ("convener", "roles", "true"),
+    ]
+    assert codebook[2][5] == "Homes & land: 100% #1"
+    # housing: b1t2 b2t2 b3t2; health: b1t4 b2t4 b3t2 b4t2; convener: b1t4
+    assert read_csv(out / "cooccurrence.csv") == [
+        ["code_a", "code_b", "count", "jaccard"],
+        ["housing", "health", "1", "0.167"],
+        ["health", "convener", "1", "0.25"],
+    ]
+
+
+def test_no_csv_cell_can_run_as_a_formula(csv_bundle: tuple[Path, Any]) -> None:
+    out, _ = csv_bundle
+    neutralized = 0
+    for name in CSV_FILES:
+        for row in read_csv(out / name):
+            for cell in row:
+                if cell.startswith("'"):
+                    neutralized += 1
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
+    assert neutralized == 4
+
+
+def test_manifest_records_command_version_and_input_hashes(
+    root: Path, csv_bundle: tuple[Path, Any]
+) -> None:
+    out, _ = csv_bundle
+    lines = (out / "MANIFEST").read_text(encoding="utf-8").splitlines()
+    assert lines[:5] == [
+        "command: qualcode export summary --project " + str(root) + " --coder alice",
+        f"qualcode: {__version__}",
+        "coder: alice",
+        "status: default",
+        "inputs (sha256  path relative to the project):",
+    ]
+    end = lines.index("outputs:")
+    inputs = [line.split("  ", 1) for line in lines[5:end]]
+    expected = [
+        "qualcode.yaml",
+        "codebooks/b.yaml",
+        *[f"transcripts/{t}.txt" for t in TRANSCRIPTS],
+        "transcripts/metadata.csv",
+        *[f"codings/alice/{t}.jsonl" for t in TRANSCRIPTS],
+    ]
+    assert [path for _, path in inputs] == expected
+    for digest, path in inputs:
+        assert digest == hashlib.sha256((root / path).read_bytes()).hexdigest(), path
+    assert lines[end + 1 :] == CSV_FILES
+
+
+def test_manifest_hash_changes_when_a_transcript_changes(root: Path, tmp_path: Path) -> None:
+    copy = shutil.copytree(root, tmp_path / "copy")
+    export(copy, tmp_path / "before")
+    before = (tmp_path / "before" / "MANIFEST").read_text().splitlines()
+    transcript = copy / "transcripts" / "b3.txt"
+    transcript.write_text(transcript.read_text() + "\nInterviewer: Anything else?\n")
+    export(copy, tmp_path / "after")
+    after = (tmp_path / "after" / "MANIFEST").read_text().splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert len(changed) == 1
+    old, new = changed[0]
+    assert old.endswith("  transcripts/b3.txt") and new.endswith("  transcripts/b3.txt")
+    assert new.split()[0] == hashlib.sha256(transcript.read_bytes()).hexdigest()
+
+
+# -- same inputs, same bytes -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("output_format", ["csv", "xlsx", "md", "latex"])
+def test_same_inputs_give_byte_identical_files(
+    root: Path, tmp_path: Path, output_format: str
+) -> None:
+    export(root, tmp_path / "one", "--format", output_format)
+    export(root, tmp_path / "two", "--format", output_format)
+    one, two = files_of(tmp_path / "one"), files_of(tmp_path / "two")
+    assert list(one) == list(two)
+    for name in one:
+        assert one[name] == two[name], name
+
+
+# -- other formats ---------------------------------------------------------------------------------
+
+
+def test_xlsx_workbook_has_a_sheet_per_table_and_neutralized_cells(
+    root: Path, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "xlsx"
+    export(root, out, "--format", "xlsx")
+    assert sorted(p.name for p in out.iterdir()) == ["MANIFEST", "summary.xlsx"]
+    assert (out / "MANIFEST").read_text().splitlines()[-1] == "summary.xlsx"
+    book = load_workbook(out / "summary.xlsx")
+    assert book.sheetnames == [name.removesuffix(".csv") for name in CSV_FILES]
+    tally = [list(r) for r in book["tally_by_partnership_type"].iter_rows(values_only=True)]
+    assert tally[0] == ["code", "name", "CLT (n=2)", "ROC (n=1)", "(missing) (n=1)", "Total (n=4)"]
+    assert tally[2] == ["housing", "Housing", 2, 1, 0, 3]  # numbers stay numbers
+    sheet = book["quotes"]
+    header = [c.value for c in sheet[1]]
+    quotes = [row[header.index("quote")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert "'=SUM(A1) is how housing gets counted." in quotes
+    assert "'@x said housing matters." in quotes
+    assert "'-1 for the hospital budget." in quotes
+    assert "'+1 for the hospital." in quotes
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    assert cell.data_type == "s", (ws.title, cell.value)
+                    assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_markdown_bundle_escapes_markup(root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "md"
+    export(root, out, "--format", "md")
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["MANIFEST", "quotes.csv", *[n.replace(".csv", ".md") for n in CSV_FILES]]
+    )
+    tally = (out / "tally_by_model.md").read_text().splitlines()
+    assert (
+        tally[0] == "| code | name | housing (n=1) | worker (n=2) | (missing) (n=1) | Total (n=4) |"
+    )
+    assert tally[1] == "|---|---|---:|---:|---:|---:|"
+    assert tally[3] == "| housing | Housing | 1 | 2 | 0 | 3 |"
+    quotes = (out / "quotes.md").read_text()
+    assert "The hospital builds housing \\| fast &amp; \\*well\\* for 100% of us \\#1." in quotes
+    header_cells = quotes.splitlines()[0].count("|")
+    assert all(line.replace("\\|", "").count("|") == header_cells for line in quotes.splitlines())
+    assert "Homes &amp; land: 100% \\#1" in (out / "codebook.md").read_text()
+
+
+def test_latex_bundle_is_booktabs_and_escapes(root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "tex"
+    export(root, out, "--format", "latex")
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [
+            "MANIFEST",
+            "quotes.csv",
+            "tally_by_partnership_type.tex",
+            "tally_by_model.tex",
+            "codebook.tex",
+            "cooccurrence.tex",
+        ]
+    )
+    tex = (out / "tally_by_partnership_type.tex").read_text()
+    assert tex.startswith("\\begin{table}[htbp]\n\\centering\n\\caption{transcripts with each code")
+    assert "\\begin{tabular}{llrrrr}\n\\toprule\n" in tex
+    assert (
+        "code & name & CLT (n=2) & ROC (n=1) & (missing) (n=1) & Total (n=4) \\\\\n\\midrule" in tex
+    )
+    assert "housing & Housing & 2 & 1 & 0 & 3 \\\\" in tex
+    assert tex.endswith("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
+    codebook = (out / "codebook.tex").read_text()
+    assert "Homes \\& land: 100\\% \\#1" in codebook
+    assert "\\toprule" in (out / "cooccurrence.tex").read_text()
+
+
+def test_by_option_and_bad_input(root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "by"
+    result = export(root, out, "--by", "partnership")
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["MANIFEST", "tally_by_partnership.csv", *CSV_FILES[2:]]
+    )
+    assert read_csv(out / "tally_by_partnership.csv")[0] == [
+        "code", "name", "Alpha (n=1)", "Beta (n=1)", "Gamma (n=1)", "(missing) (n=1)",
+        "Total (n=4)",
+    ]  # fmt: skip
+    assert result.stderr.count("warning:") == 1
+    bad = invoke("export", "summary", "-o", str(tmp_path / "bad"), "-p", str(root), "-c", "alice",
+                 "--by", "colour")  # fmt: skip
+    assert bad.exit_code == 2
+    assert "unknown attribute 'colour'" in bad.stderr
+    assert "known attributes: partnership, partnership_type, model, informant_roles" in bad.stderr
+    assert not (tmp_path / "bad").exists()
+    file_target = tmp_path / "file.txt"
+    file_target.write_text("x")
+    clash = invoke("export", "summary", "-o", str(file_target), "-p", str(root), "-c", "alice")
+    assert clash.exit_code == 2
+    assert "is not a folder" in clash.stderr
