@@ -841,3 +841,24 @@ def test_quotes_table_and_unknown_code(qroot: Path) -> None:
     zero = quotes_cli(qroot, "--per-group", "0")
     assert zero.exit_code == 2
     assert "--per-group must be at least 1" in zero.stderr
+
+
+def test_quotes_for_a_parent_code_collect_its_childrens_passages_once(
+    root: Path, project: Any
+) -> None:
+    """`--code roles` quotes passages coded convener or funder; a passage with both counts once."""
+    frame = qualcode.quotes(project, ["roles"], coder="alice", per_group=10)
+    children = qualcode.quotes(project, ["convener", "funder"], coder="alice", per_group=10)
+    assert set(frame["code"]) == {"roles"}
+    passages = set(zip(children["transcript"], children["segment"], strict=True))
+    assert set(zip(frame["transcript"], frame["segment"], strict=True)) == passages
+    assert len(frame) == len(passages)  # Ann Lee's "convened ... funded" turn appears once
+
+
+def test_cells_starting_with_tab_or_cr_are_neutralized_even_when_numeric() -> None:
+    from qualcode.export import neutralize
+
+    assert neutralize("\t1") == "'\t1"
+    assert neutralize("\r2") == "'\r2"
+    assert neutralize("-3") == "-3"
+    assert neutralize("=1+2") == "'=1+2"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -649,19 +649,23 @@ class _Ranked:
 
 
 def _rank_candidates(
-    data: AnalysisData, wanted: set[str], by: Sequence[str]
+    data: AnalysisData, rows: Mapping[str, set[str]], by: Sequence[str]
 ) -> dict[tuple[str, str], list[_Ranked]]:
     """Score every coding that could be quoted, per (code, group), without touching its text twice.
 
     The length feature is the segment's word count capped at MAX_QUOTE_WORDS, because a longer
     segment is trimmed to about that many words; it is counted once per segment (spaces + 1),
-    which is what keeps ranking 100,000 codings well under a second.
+    which is what keeps ranking 100,000 codings well under a second. `rows` maps an applied code
+    to the requested codes it counts towards (a parent collects its children's codings), and a
+    passage is a candidate for a row once even when several of its children apply.
     """
     seg_words: dict[tuple[str, str], int] = {}
     groups: dict[str, str] = {}
     ranked: dict[tuple[str, str], list[_Ranked]] = defaultdict(list)
+    seen: set[tuple[str, str, str, int, int]] = set()
     for c in data.coded:
-        if c.code not in wanted:
+        targets = rows.get(c.code)
+        if not targets:
             continue
         key = (c.transcript, c.segment)
         words = seg_words.get(key)
@@ -673,13 +677,18 @@ def _rank_candidates(
         if group is None:
             group = groups[c.transcript] = group_of(data, c.transcript, by) if by else TOTAL
         info = data.segments.get(key)
-        ranked[(c.code, group)].append(
-            _Ranked(
-                c,
-                _score(c.status, c.origin, min(words, MAX_QUOTE_WORDS), len(set(c.rules))),
-                info.line_start if info else 0,
-            )
+        pick = _Ranked(
+            c,
+            _score(c.status, c.origin, min(words, MAX_QUOTE_WORDS), len(set(c.rules))),
+            info.line_start if info else 0,
         )
+        for row in targets:
+            if row != c.code:
+                passage = (row, c.transcript, c.segment, c.start, c.end)
+                if passage in seen:
+                    continue
+                seen.add(passage)
+            ranked[(row, group)].append(pick)
     return ranked
 
 
@@ -770,7 +779,7 @@ def quotes(
         if codes
         else [c.id for c in codebook.codes if c.codable]
     )
-    ranked = _rank_candidates(data, set(wanted), by)
+    ranked = _rank_candidates(data, _rollup(codebook, wanted), by)
     groups = _group_order(data, by, project.config.declared_values) if by else [TOTAL]
     selection = [
         (code_id, group, _spread_select(ranked.get((code_id, group), []), per_group))

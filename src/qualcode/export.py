@@ -21,9 +21,12 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def neutralize(value: Any) -> Any:
     """Prefix a cell a spreadsheet would run as a formula with `'` (OWASP CSV injection advice).
 
-    Plain numbers (including negative ones) are left alone: they are data, not formulas.
+    Plain numbers (including negative ones) are left alone: they are data, not formulas. A cell
+    starting with a tab or carriage return is always prefixed: no number is written that way.
     """
     if isinstance(value, str) and value.startswith(_FORMULA_START):
+        if value[0] in "\t\r":
+            return "'" + value
         try:
             float(value)
             return value
