@@ -524,6 +524,12 @@ def test_merge_takes_agreements_and_lists_disagreements(copy: Path) -> None:
         "4 disagreement(s) to resolve; 2 segment(s) not reviewed by every coder were skipped"
     )
     assert "qualcode decide --coder consensus" in result.stderr
+    listed = result.stdout.splitlines()
+    assert len(listed) == 4
+    assert any(
+        line.startswith("a1 t2 ") and line.endswith("funder: applied by bob; not by alice")
+        for line in listed
+    )
     assert consensus(copy, "a1") == {
         ("t2", "convener"): ("accepted", "human", "agreed: alice, bob"),
         ("t2", "funder"): ("proposed", "human", "disagreement: applied by bob; not by alice"),

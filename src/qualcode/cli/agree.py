@@ -205,7 +205,15 @@ def merge(
         file=sys.stderr,
     )
     if summary.disagreed:
+        from qualcode.intercoder import disagreements
+
+        for d in disagreements(proj, _coders(coders)):
+            print(
+                f"{d.transcript} {d.segment} (lines {d.lines}) {d.code}: applied by "
+                f"{', '.join(d.applied_by)}; not by {', '.join(d.not_applied_by)}"
+            )
         print(
-            f"resolve them with `qualcode session --coder {into}` or `qualcode decide --coder {into} FILE`",
+            f"resolve them with `qualcode session --coder {into}` or `qualcode decide --coder {into} "
+            "FILE` (columns transcript,segment,code,action: accept or reject)",
             file=sys.stderr,
         )
