@@ -88,14 +88,14 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     add_completion=False,
-    rich_markup_mode="markdown",  # joins the docstrings' wrapped lines into paragraphs
+    rich_markup_mode=None,  # plain help: reflows docstrings, and skips rich at start-up
 )
 
 codebook_app = typer.Typer(
     cls=QualcodeGroup,
     help="Inspect, export and import codebooks.",
     no_args_is_help=True,
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
 )
 app.add_typer(codebook_app, name="codebook")
 
@@ -103,7 +103,7 @@ export_app = typer.Typer(
     cls=QualcodeGroup,
     help="Export results for papers and other tools.",
     no_args_is_help=True,
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
 )
 app.add_typer(export_app, name="export")
 

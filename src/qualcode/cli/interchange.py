@@ -16,7 +16,7 @@ import_app = typer.Typer(
     cls=QualcodeGroup,
     help="Import projects from other QDA tools (REFI-QDA .qdpx).",
     no_args_is_help=True,
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
 )
 app.add_typer(import_app, name="import")
 
