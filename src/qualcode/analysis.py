@@ -23,7 +23,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from qualcode.diagnostics import did_you_mean
 from qualcode.errors import UsageError
@@ -626,26 +627,26 @@ def _score(status: str, origin: str, words: int, rule_hits: int) -> float:
     return round(human + length + min(rule_hits, 5) * 0.1, 4)
 
 
-@dataclass(frozen=True)
-class _Ranked:
-    """A coding ranked on cheap features, before any text is trimmed or matched."""
+class _Ranked(NamedTuple):
+    """A coding ranked on cheap features, before any text is trimmed or matched.
 
-    unit: CodedUnit
-    score: float
+    The first four fields are the selection order (best score first, then a stable tie-break); a
+    tuple, not a dataclass, because 100,000 of them are built and sorted.
+    """
+
+    neg_score: float
+    transcript: str
     line_start: int
-
-    # _spread_select reads these three
-    @property
-    def transcript(self) -> str:
-        return self.unit.transcript
+    segment: str
+    speaker: str | None
+    unit: CodedUnit
 
     @property
-    def speaker(self) -> str | None:
-        return self.unit.speaker
+    def score(self) -> float:
+        return -self.neg_score
 
-    @property
-    def segment(self) -> str:
-        return self.unit.segment
+
+_SELECTION_ORDER = itemgetter(0, 1, 2, 3)
 
 
 def _rank_candidates(
@@ -663,6 +664,7 @@ def _rank_candidates(
     groups: dict[str, str] = {}
     ranked: dict[tuple[str, str], list[_Ranked]] = defaultdict(list)
     seen: set[tuple[str, str, str, int, int]] = set()
+    scores: dict[tuple[str, str, int, int], float] = {}
     for c in data.coded:
         targets = rows.get(c.code)
         if not targets:
@@ -677,10 +679,12 @@ def _rank_candidates(
         if group is None:
             group = groups[c.transcript] = group_of(data, c.transcript, by) if by else TOTAL
         info = data.segments.get(key)
+        features = (c.status, c.origin, min(words, MAX_QUOTE_WORDS), len(set(c.rules)))
+        score = scores.get(features)
+        if score is None:
+            score = scores[features] = _score(*features)
         pick = _Ranked(
-            c,
-            _score(c.status, c.origin, min(words, MAX_QUOTE_WORDS), len(set(c.rules))),
-            info.line_start if info else 0,
+            -score, c.transcript, info.line_start if info else 0, c.segment, c.speaker, c
         )
         for row in targets:
             if row != c.code:
@@ -846,7 +850,7 @@ def citation(cand: QuoteCandidate, meta: dict[str, str]) -> str:
 
 def _spread_select(cands: list[_Ranked], k: int) -> list[_Ranked]:
     """Best first, but prefer transcripts (then informants) not yet quoted."""
-    pool = sorted(cands, key=lambda c: (-c.score, c.transcript, c.line_start, c.segment))
+    pool = sorted(cands, key=_SELECTION_ORDER)
     chosen: list[_Ranked] = []
     used_transcripts: set[str] = set()
     used_speakers: set[tuple[str, str | None]] = set()
