@@ -916,3 +916,31 @@ def test_nasty_memo_round_trips_through_the_disk(small: Path, runner: CliRunner)
     assert code(runner).exit_code == 0
     assert {c.memo for c in load(small, "alpha-clt").codings} == {"", memo}
     assert len(jsonl(small, "alpha-clt").read_text(encoding="utf-8").split("\n")) == 6
+
+
+@given(
+    memo=st.text(),
+    quote=st.text(),
+    rules=st.lists(st.text(min_size=1), max_size=3),
+    stale=st.booleans(),
+    start=st.integers(0, 10**9),
+)
+@settings(max_examples=200, deadline=None)
+def test_formatted_coding_lines_equal_the_json_encoder(
+    memo: str, quote: str, rules: list[str], stale: bool, start: int
+) -> None:
+    """The hand-formatted JSON line of a coding is byte-identical to json's for the same fields."""
+    from qualcode.store import _ENCODER, _coding_line
+
+    coding = Coding("code-1", "t3.p1", start, start + 7, "human", "accepted", tuple(rules),
+                    memo, "ab12cd", quote=quote, stale=stale)  # fmt: skip
+    fields: dict[str, object] = {
+        "code": coding.code, "segment": coding.segment, "start": coding.start,
+        "end": coding.end, "origin": coding.origin, "status": coding.status,
+        "rules": list(coding.rules), "memo": memo, "anchor": coding.anchor,
+    }  # fmt: skip
+    if quote:
+        fields["quote"] = quote
+    if stale:
+        fields["stale"] = True
+    assert _coding_line(coding) == _ENCODER.encode(fields)
