@@ -608,3 +608,16 @@ def test_label_scanner_defaults_without_config() -> None:
     scanner = LabelScanner.from_config()
     assert "interviewer" in scanner.interviewer_labels
     assert "q" in scanner.interviewer_labels and "i" in scanner.interviewer_labels
+
+
+def test_fallback_encoding_only_applies_to_files_that_are_not_utf8(tmp_path: Path) -> None:
+    """`encoding: cp1252` must not garble UTF-8 or UTF-16 files in the same folder."""
+    from qualcode.textio import decode_text
+
+    path = tmp_path / "t.txt"
+    utf8 = "I’m at the café".encode()
+    assert decode_text(utf8, path, encoding="cp1252") == "I’m at the café"
+    assert decode_text("\ufeffcafé".encode("utf-16-le"), path, encoding="cp1252") == "café"
+    assert decode_text(b"\xef\xbb\xbfcaf\xc3\xa9", path, encoding="cp1252") == "café"
+    assert decode_text(b"I\x92m caf\xe9", path, encoding="cp1252") == "I’m café"
+    assert decode_text("café".encode("utf-16-le"), path, encoding="utf-16-le") == "café"

@@ -56,24 +56,34 @@ def read_bytes(path: Path, *, max_bytes: int | None = None, what: str = "file") 
 def decode_text(data: bytes, path: Path, *, encoding: str | None = None, what: str = "file") -> str:
     """Decode bytes to text with newlines normalized.
 
-    Without an explicit encoding: a BOM decides; otherwise UTF-8. NUL bytes in a file without a UTF-16
-    BOM mean a binary file (or BOM-less UTF-16, which we ask the user to name with --encoding).
+    A BOM decides; otherwise UTF-8. `encoding` (e.g. cp1252) is a fallback for files that are not
+    valid UTF-8, so one legacy file in a folder does not garble the UTF-8 and UTF-16 ones. NUL bytes
+    in a file without a UTF-16 BOM mean a binary file, unless `encoding` names UTF-16/32.
     """
-    if encoding is None:
-        for bom, name in BOMS:
-            if data.startswith(bom):
-                encoding = name
-                data = data[len(bom) :]
-                break
-        else:
-            if b"\x00" in data[:8192] or b"\x00" in data:
-                raise InputFileError(
-                    f"looks like a binary file, not a text {what}",
-                    path=path,
-                    hint="qualcode reads plain text (UTF-8 or UTF-16 with BOM); "
-                    "export the document as .txt first",
-                )
-            encoding = "utf-8"
+    for bom, name in BOMS:
+        if data.startswith(bom):
+            return _decode(data[len(bom) :], name, path)
+    wide = encoding is not None and encoding.lower().replace("_", "-").startswith(
+        ("utf-16", "utf16", "utf-32", "utf32")
+    )
+    if wide:
+        return _decode(data, encoding, path)  # type: ignore[arg-type]
+    if b"\x00" in data:
+        raise InputFileError(
+            f"looks like a binary file, not a text {what}",
+            path=path,
+            hint="qualcode reads plain text (UTF-8 or UTF-16 with BOM); "
+            "export the document as .txt first",
+        )
+    if encoding is None or encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        return _decode(data, "utf-8", path)
+    try:
+        return normalize_newlines(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return _decode(data, encoding, path)
+
+
+def _decode(data: bytes, encoding: str, path: Path) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -84,7 +94,8 @@ def decode_text(data: bytes, path: Path, *, encoding: str | None = None, what: s
             path=path,
             line=line,
             column=column,
-            hint="save the file as UTF-8, or pass --encoding (e.g. --encoding cp1252)",
+            hint="save the file as UTF-8, or name its encoding: `encoding: cp1252` under "
+            "`transcripts:` in qualcode.yaml (every command), or `qualcode code --encoding cp1252`",
         ) from exc
     except LookupError as exc:
         raise InputFileError(f"unknown encoding {encoding!r}", path=path) from exc
