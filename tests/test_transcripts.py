@@ -621,3 +621,28 @@ def test_fallback_encoding_only_applies_to_files_that_are_not_utf8(tmp_path: Pat
     assert decode_text(b"\xef\xbb\xbfcaf\xc3\xa9", path, encoding="cp1252") == "café"
     assert decode_text(b"I\x92m caf\xe9", path, encoding="cp1252") == "I’m café"
     assert decode_text("café".encode("utf-16-le"), path, encoding="utf-16-le") == "café"
+
+
+def test_speakers_who_speak_once_are_still_speakers() -> None:
+    """Focus groups: a timestamped label, or a full name, counts even if it occurs once."""
+    text = (
+        "Moderator (00:00:01): How is it?\nDana Kim (00:00:05): It is lonely.\n"
+        "Moderator (00:00:09): And you?\nLee Park (00:00:12): Slack all day.\n"
+        "Moderator (00:00:15): Thanks.\n"
+    )
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert [(t.speaker, t.role) for t in transcript.turns] == [
+        ("Moderator", "interviewer"), ("Dana Kim", "informant"), ("Moderator", "interviewer"),
+        ("Lee Park", "informant"), ("Moderator", "interviewer"),
+    ]  # fmt: skip
+    plain = "Interviewer: Hi.\nDana Kim: Lonely.\nInterviewer: And?\nA: Slack.\n"
+    assert [t.speaker for t in parse_transcript(plain, "t", "t.txt").turns] == [
+        "Interviewer", "Dana Kim", "Interviewer", "A",
+    ]  # fmt: skip
+
+
+def test_a_one_word_label_used_once_stays_in_the_turn_with_a_warning() -> None:
+    text = "Interviewer: Hi.\nDana: Yes.\nNote: the rest is Dana's.\nInterviewer: Ok.\nDana: Bye.\n"
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert [t.speaker for t in transcript.turns] == ["Interviewer", "Dana", "Interviewer", "Dana"]
+    assert any("'Note:' looks like a speaker label" in w for w in transcript.warnings)

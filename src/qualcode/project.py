@@ -34,6 +34,8 @@ DEFAULT_INTERVIEWER_LABELS = (
     "researcher",
     "question",
 )
+# Labels that are an informant wherever they appear, even once (`Q: ... A: ...`).
+DEFAULT_INFORMANT_LABELS = ("a", "r", "answer", "respondent", "interviewee", "participant")
 
 CONFIG_FIELDS: dict[str, Field] = {
     "codebooks": Field(("array",), "Codebook files or globs to load.", items="string"),
@@ -68,7 +70,7 @@ class ProjectConfig:
     encoding: str | None = None
     segmentation: str = "turn"
     interviewer_labels: tuple[str, ...] = DEFAULT_INTERVIEWER_LABELS
-    informant_labels: tuple[str, ...] = ()
+    informant_labels: tuple[str, ...] = DEFAULT_INFORMANT_LABELS
     label_patterns: tuple[str, ...] = ()
     declared_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     codings_folder: str = "codings"

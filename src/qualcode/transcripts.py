@@ -66,11 +66,11 @@ class LabelScanner:
 
     @classmethod
     def from_config(cls, config: ProjectConfig | None = None) -> LabelScanner:
-        from qualcode.project import DEFAULT_INTERVIEWER_LABELS
+        from qualcode.project import DEFAULT_INFORMANT_LABELS, DEFAULT_INTERVIEWER_LABELS
 
         extra = tuple(config.label_patterns) if config else ()
         interviewer = config.interviewer_labels if config else DEFAULT_INTERVIEWER_LABELS
-        informant = config.informant_labels if config else ()
+        informant = config.informant_labels if config else DEFAULT_INFORMANT_LABELS
         return cls(
             tuple(re.compile(p, re.MULTILINE) for p in (*extra, *DEFAULT_LABEL_PATTERNS)),
             frozenset(s.casefold() for s in interviewer),
@@ -221,12 +221,17 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, str], dict[str, 
 
 
 def find_turns(
-    text: str, body_start: int, scanner: LabelScanner, roles: Mapping[str, str]
+    text: str,
+    body_start: int,
+    scanner: LabelScanner,
+    roles: Mapping[str, str],
+    ignored: list[str] | None = None,
 ) -> list[Turn]:
     """Split the body into speaker turns.
 
-    A label counts if it is declared (front matter), a known interviewer label, or occurs at least
-    twice: a single 'Note:' at a line start inside an answer is not a speaker.
+    A label counts if it is declared (front matter), a known interviewer label, timestamped, or
+    occurs at least twice; once a transcript has speakers, a full name speaking once counts too. A
+    single 'Note:' at a line start inside an answer is not a speaker: it goes to `ignored`.
     """
     candidates: list[tuple[int, int, str, str | None]] = []
     # Labels only ever start a line: try the patterns at line starts (and only where a colon or
@@ -249,14 +254,24 @@ def find_turns(
     for _, _, name, _ in candidates:
         counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
     declared = {k.casefold(): v for k, v in roles.items()}
-    accepted = [
-        c
-        for c in candidates
-        if c[2].casefold() in declared
-        or c[2].casefold() in scanner.interviewer_labels
-        or c[2].casefold() in scanner.informant_labels
-        or counts[c[2].casefold()] >= 2
-    ]
+
+    def certain(c: tuple[int, int, str, str | None]) -> bool:
+        key = c[2].casefold()
+        return (
+            key in declared
+            or key in scanner.interviewer_labels
+            or key in scanner.informant_labels
+            or counts[key] >= 2
+            or c[3] is not None  # a timestamped label is a speaker even if they speak once
+        )
+
+    accepted = [c for c in candidates if certain(c)]
+    if accepted:
+        # Once a transcript has speakers, a full name (two or more capitalized words) that speaks
+        # once is a speaker too (a focus-group participant); a lone `Note:` still is not.
+        accepted = [c for c in candidates if certain(c) or " " in c[2].strip()]
+    if ignored is not None:
+        ignored.extend(sorted({c[2] for c in candidates if c not in accepted}))
 
     def role_of(name: str) -> str:
         key = name.casefold()
@@ -389,7 +404,14 @@ def parse_transcript(
             path=path,
             hint="add the interview text, or move the file out of the transcripts folder",
         )
-    turns = find_turns(text, body_start, scanner, roles)
+    ignored: list[str] = []
+    turns = find_turns(text, body_start, scanner, roles, ignored)
+    if ignored and turns and any(t.speaker for t in turns):
+        names = ", ".join(f"'{name}:'" for name in ignored[:5])
+        warnings.append(
+            f"{names} looks like a speaker label but occurs once, so it was read as part of the "
+            "previous turn; if it is a speaker, list it under `speakers:` in the front matter"
+        )
     if not any(t.speaker for t in turns):
         warnings.append("no speaker labels found: the whole text is coded as one informant turn")
         turns = [
