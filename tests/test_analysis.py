@@ -862,3 +862,35 @@ def test_cells_starting_with_tab_or_cr_are_neutralized_even_when_numeric() -> No
     assert neutralize("\r2") == "'\r2"
     assert neutralize("-3") == "-3"
     assert neutralize("=1+2") == "'=1+2"
+
+
+def test_unreadable_uncoded_and_resegmented_transcripts_do_not_block_or_skew_tables(
+    tmp_path: Path,
+) -> None:
+    """An empty file is skipped with a warning; transcripts without codings are not units;
+    codings on segments that no longer exist are not counted, and check says why."""
+    root = tmp_path / "p"
+    assert invoke("init", str(root)).exit_code == 0
+    (root / "transcripts" / "b.txt").write_text(
+        "Interviewer: How is it?\n\nAnn Lee: We convened the partners. We convened again.\n\n"
+        "Interviewer: ok\n\nAnn Lee: yes\n",
+        encoding="utf-8",
+    )
+    assert invoke("code", "--project", str(root), "b", "-q").exit_code == 0
+    (root / "transcripts" / "empty.txt").write_text("", encoding="utf-8")
+    result = invoke("tally", "--project", str(root), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n"] == {"Total": 1}  # only b was coded
+    assert "has no codings for 2 of 3 transcript(s)" in result.stderr
+    config = root / "qualcode.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("segmentation: turn", "segmentation: sentence"),
+        encoding="utf-8",
+    )
+    result = invoke("tally", "--project", str(root), "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {r["code"]: r["Total"] for r in json.loads(result.stdout)["rows"]}
+    assert rows["convener"] == 0
+    assert "on segments that no longer exist" in result.stderr
+    check = invoke("check", "--project", str(root))
+    assert "is on segment t2, which no longer exists" in check.output

@@ -27,7 +27,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from qualcode.diagnostics import did_you_mean
-from qualcode.errors import UsageError
+from qualcode.errors import QualcodeError, UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -145,7 +145,24 @@ def load_analysis_data(
     segments: dict[tuple[str, str], SegmentInfo] = {}
     informants: dict[str, list[str]] = {}
     texts: dict[str, str] = {}
-    for transcript in project.corpus:
+    coded_ids = {p.stem for p in (project.codings_dir / coder_name).glob("*.jsonl")}
+    uncoded = [tid for tid in project.corpus.ids if tid not in coded_ids]
+    if uncoded:
+        warnings.warn(
+            f"coder {coder_name!r} has no codings for {len(uncoded)} of {len(project.corpus.ids)} "
+            "transcript(s), which are left out of every count: "
+            + ", ".join(uncoded[:5])
+            + (" ..." if len(uncoded) > 5 else ""),
+            stacklevel=2,
+        )
+    for transcript_id in project.corpus.ids:
+        if transcript_id not in coded_ids:
+            continue
+        try:
+            transcript = project.corpus.load(transcript_id)
+        except QualcodeError as exc:  # one unreadable interview must not block every table
+            warnings.warn(f"skipped: {exc}", stacklevel=2)
+            continue
         metadata[transcript.id] = dict(transcript.metadata)
         informants[transcript.id] = transcript.informants or (
             ["(informant)"] if any(s.role == "informant" for s in transcript.segments) else []
@@ -164,11 +181,15 @@ def load_analysis_data(
         if keep_text:
             texts[transcript.id] = transcript.text
     coded = []
+    orphans = 0
     for codings in iter_codings(project, coder_name):
         if codings.transcript not in metadata:
             continue
         for c in codings.codings:
             if c.status not in counted or c.stale:
+                continue
+            if (codings.transcript, c.segment) not in segments:
+                orphans += 1  # e.g. `segmentation:` changed since the coding was made
                 continue
             if status == "default" and c.status == "proposed" and c.origin == "human":
                 continue  # an unresolved merge disagreement: one coder's view, not a rule's
@@ -187,6 +208,12 @@ def load_analysis_data(
                     info.role if info else None,
                 )
             )
+    if orphans:
+        warnings.warn(
+            f"{orphans} coding(s) of {coder_name!r} are on segments that no longer exist (was "
+            "`segmentation:` changed?) and are not counted; `qualcode check` lists them",
+            stacklevel=2,
+        )
     return AnalysisData(coder_name, status, metadata, segments, informants, coded, texts)
 
 

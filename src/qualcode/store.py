@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from qualcode.diagnostics import Diagnostic, did_you_mean, error, warning
-from qualcode.errors import StoreError, UsageError
+from qualcode.errors import QualcodeError, StoreError, UsageError
 from qualcode.textio import atomic_write_text
 
 if TYPE_CHECKING:
@@ -465,6 +465,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
         return found
     code_ids = set(codebook.by_id)
     hashes: dict[str, str] = {}
+    segment_ids: dict[str, set[str]] = {}
     for coder in list_coders(project):
         for path in sorted((project.codings_dir / coder).glob("*.jsonl")):
             shown = display_path(path)
@@ -496,7 +497,12 @@ def check_codings(project: Project) -> list[Diagnostic]:
                 )
                 continue
             if path.stem not in hashes:
-                hashes[path.stem] = corpus.load(path.stem).sha256
+                try:
+                    loaded = corpus.load(path.stem)
+                except QualcodeError:
+                    continue  # the transcript check reports it
+                hashes[path.stem] = loaded.sha256
+                segment_ids[path.stem] = {seg.id for seg in loaded.segments}
             if cf.sha256 != hashes[path.stem]:
                 found.append(
                     warning(
@@ -528,6 +534,17 @@ def check_codings(project: Project) -> list[Diagnostic]:
                             "lost its text when the transcript was edited",
                             "stale-coding",
                             "review it in a session or remove it",
+                        )
+                    )
+                elif coding.segment not in segment_ids[path.stem]:
+                    found.append(
+                        warning(
+                            shown,
+                            None,
+                            f"coding {coding.code!r} is on segment {coding.segment}, which no "
+                            "longer exists (was `segmentation:` changed?); it is not counted",
+                            "stale-coding",
+                            "restore the segmentation, or redo the decision on the new segments",
                         )
                     )
                 del number
