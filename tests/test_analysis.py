@@ -894,3 +894,15 @@ def test_unreadable_uncoded_and_resegmented_transcripts_do_not_block_or_skew_tab
     assert "on segments that no longer exist" in result.stderr
     check = invoke("check", "--project", str(root))
     assert "is on segment t2, which no longer exists" in check.output
+
+
+def test_cited_roles_never_give_one_speaker_another_informants_role() -> None:
+    from qualcode.analysis import speaker_role
+
+    meta = {"informant_roles": "stewardship manager;board chair"}
+    assert speaker_role(meta, 2, "informant") == ""  # who holds which role is not recorded
+    assert (
+        speaker_role({"informant_roles": "director;founder"}, 1, "informant") == "director; founder"
+    )
+    assert speaker_role({"informant_roles": "director"}, 3, "informant") == "director"
+    assert speaker_role({"informant_roles": "director"}, 1, "interviewer") == ""

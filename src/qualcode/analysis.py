@@ -823,6 +823,7 @@ def quotes(
         for rank, picked in enumerate(chosen, 1):
             cand = _candidate(data, picked, group, hits)
             meta = data.metadata.get(cand.transcript, {})
+            informant_count = len(data.informants.get(cand.transcript, []))
             records.append(
                 {
                     "code": code_id,
@@ -836,8 +837,8 @@ def quotes(
                     "segment": cand.segment,
                     "lines": f"{cand.line_start}-{cand.line_end}",
                     "partnership": meta.get(PARTNERSHIP_ATTR, ""),
-                    "informant_role": meta.get("informant_roles", ""),
-                    "citation": citation(cand, meta),
+                    "informant_role": speaker_role(meta, informant_count, cand.role),
+                    "citation": citation(cand, meta, informant_count),
                     "status": cand.status,
                     "origin": cand.origin,
                     "rule_hits": cand.rule_hits,
@@ -859,14 +860,27 @@ def quotes(
     return frame
 
 
-def citation(cand: QuoteCandidate, meta: dict[str, str]) -> str:
-    """`riverbend-health, Riverbend, informant (director of community benefit), lines 12-14`."""
+def speaker_role(meta: Mapping[str, str], informant_count: int, role: str | None) -> str:
+    """The informant role to cite: the transcript's `informant_roles` when it names one role, or
+    when the interview has a single informant; empty when several informants share a list of
+    roles, because which role belongs to whom is not recorded and a wrong one would be cited."""
+    if role != "informant":
+        return ""
+    roles = [r.strip() for r in meta.get("informant_roles", "").split(";") if r.strip()]
+    if len(roles) == 1 or (roles and informant_count <= 1):
+        return "; ".join(roles)
+    return ""
+
+
+def citation(cand: QuoteCandidate, meta: Mapping[str, str], informant_count: int = 1) -> str:
+    """`riverbend-health, Riverbend, Dana Okafor (director of community benefit), lines 12-14`."""
     parts = [cand.transcript]
     if meta.get(PARTNERSHIP_ATTR):
         parts.append(meta[PARTNERSHIP_ATTR])
     who = cand.speaker or cand.role or "informant"
-    if meta.get("informant_roles") and cand.role == "informant":
-        who += f" ({meta['informant_roles']})"
+    role = speaker_role(meta, informant_count, cand.role)
+    if role:
+        who += f" ({role})"
     parts.append(who)
     if cand.line_start == cand.line_end:
         parts.append(f"line {cand.line_start}")
