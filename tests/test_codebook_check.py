@@ -162,6 +162,26 @@ CASES: list[tuple[str, str, list[str], str]] = [
         "re2/wiki/Syntax",
     ),
     (
+        "invalid-regex-empty",
+        codebook_with({"- keywords: [homes]": "- keywords: [homes]\n      - regex: ''"}),
+        [
+            "cb.yaml:12:16: error: empty regex (rule housing/2): it would never match "
+            "[invalid-regex]"
+        ],
+        "write a pattern",
+    ),
+    (
+        "invalid-regex-matches-empty",
+        codebook_with({"- keywords: [homes]": "- keywords: [homes]\n      - regex: '\\s*'"}),
+        [
+            "cb.yaml:9:23: error: counterexample 1 of code 'housing' is coded by rule housing/2 "
+            "(matched ' ') [counterexample-coded]",
+            "cb.yaml:12:16: warning: regex '\\s*' also matches empty text (rule housing/2), so "
+            "it can code almost any segment [invalid-regex]",
+        ],
+        "replace * with +",
+    ),
+    (
         "invalid-regex-lookaround",
         codebook_with(
             {"- keywords: [homes]": "- keywords: [homes]\n      - regex: '(?<!no )homes'"}

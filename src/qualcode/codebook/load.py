@@ -280,8 +280,8 @@ def _parse_rules(value: Any, code_id: str, out: LoadedCodebook) -> list[Rule]:
             continue
         if kind == "regex":
             regex = item["regex"] if isinstance(item["regex"], str) else None
-            if not regex:
-                continue
+            if regex is None:
+                continue  # the type check reports it; an empty string is reported by validate
         if kind == "near":
             near = item["near"]
             if not isinstance(near, dict):

@@ -35,8 +35,31 @@ def validate(
     valid_rules = []
     for rule in codebook.rules:
         if rule.kind == "regex" and rule.regex is not None:
+            where = positions.get((rule.id, "regex"), _pos(rule))
+            if not rule.regex.strip():
+                found.append(
+                    error(
+                        rule.location.path,
+                        where,
+                        f"empty regex (rule {rule.id}): it would never match",
+                        "invalid-regex",
+                        "write a pattern, or remove the rule",
+                    )
+                )
+                continue
             try:
-                compile_regex(rule.regex)
+                compiled = compile_regex(rule.regex)
+                if compiled.search("") is not None:
+                    found.append(
+                        warning(
+                            rule.location.path,
+                            where,
+                            f"regex '{rule.regex}' also matches empty text (rule {rule.id}), so it "
+                            "can code almost any segment",
+                            "invalid-regex",
+                            "replace * with + or anchor the pattern on words",
+                        )
+                    )
             except CodebookError as exc:
                 found.append(
                     error(
