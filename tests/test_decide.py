@@ -173,6 +173,11 @@ ERROR_CASES = [
         "example-interview,t2,,accept", ["action 'accept' needs a code"], id="missing-code"
     ),
     pytest.param("example-interview,t2,roles,add", ["'roles' is a category"], id="category"),
+    pytest.param(
+        "second,t2,convener,reject",
+        ["reject contradicts line 2 (accept) for 'convener' on second t2", "keep one"],
+        id="contradiction",
+    ),
 ]
 
 

@@ -65,6 +65,10 @@ PAST: dict[str, str] = {
 }
 
 
+# Which way an action decides a code on a segment; two rows deciding both ways contradict.
+_VERDICT = {"accept": True, "add": True, "reject": False, "remove": False}
+
+
 @dataclass(frozen=True)
 class Decision:
     """One row of a decisions file (line is 1-based, where the row starts)."""
@@ -361,8 +365,22 @@ def plan_decisions(
     opened: dict[str, _Open] = {}
     counts: Counter[str] = Counter()
     touched: dict[str, set[str]] = {}
+    verdicts: dict[tuple[str, str, str, int | None, int | None], Decision] = {}
     for decision in decisions:
         tid = decision.transcript
+        if decision.action in _VERDICT:
+            key = (tid, decision.segment, decision.code, decision.start, decision.end)
+            earlier = verdicts.setdefault(key, decision)
+            if _VERDICT[earlier.action] != _VERDICT[decision.action]:
+                problems.append(
+                    Problem(
+                        decision.line,
+                        f"{decision.action} contradicts line {earlier.line} ({earlier.action}) "
+                        f"for {decision.code!r} on {tid} {decision.segment}",
+                        "keep one of the two rows",
+                    )
+                )
+                continue
         if tid not in corpus.ids:
             problems.append(
                 Problem(
