@@ -906,3 +906,15 @@ def test_cited_roles_never_give_one_speaker_another_informants_role() -> None:
     )
     assert speaker_role({"informant_roles": "director"}, 3, "informant") == "director"
     assert speaker_role({"informant_roles": "director"}, 1, "interviewer") == ""
+
+
+def test_cooccur_table_too_wide_for_the_terminal_lists_pairs(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qualcode.cli.analysis as cli_analysis
+
+    monkeypatch.setattr(cli_analysis, "_matrix_fits", lambda frame: len(frame.columns) < 3)
+    result = invoke("cooccur", "--project", str(root), "--coder", "alice")
+    assert result.exit_code == 0, result.output
+    assert "Co-occurring pairs" in result.stdout
+    assert "--format csv" in result.stdout

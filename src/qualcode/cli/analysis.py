@@ -290,6 +290,9 @@ def cooccur(
             sys.stdout,
         )
         return
+    if output_format is CooccurFormat.table and not _matrix_fits(frame):
+        _show_cooccur_pairs(proj, frame, within, level, codes, coder, status)
+        return
     rows = [
         {"code": code_id, **{c: frame.loc[code_id, c] for c in frame.columns}}
         for code_id in frame.index
@@ -301,6 +304,38 @@ def cooccur(
         title=f"Co-occurrence ({measure}, within {within})",
         caption=frame.attrs["caption"],
         numeric=list(frame.columns),
+    )
+
+
+def _matrix_fits(frame) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a code x code matrix is readable at the terminal's width."""
+    from qualcode.cli.output import stdout_console
+
+    widest = max((len(str(c)) for c in frame.columns), default=0)
+    return len(frame.columns) * (min(widest, 12) + 3) + 30 <= stdout_console().width
+
+
+def _show_cooccur_pairs(proj, frame, within, level, codes, coder, status) -> None:  # type: ignore[no-untyped-def]
+    """Too many codes for a matrix on screen: the co-occurring pairs, most frequent first."""
+    from qualcode.analysis import cooccur as cooccur_matrix
+    from qualcode.analysis import cooccur_pairs
+    from qualcode.cli.render import render_rows
+
+    options = {"within": within, "level": level, "codes": _split(codes), "coder": coder}
+    counts = cooccur_matrix(proj, measure="count", status=status, **options)
+    jaccard = cooccur_matrix(proj, measure="jaccard", status=status, **options)
+    pairs = sorted(cooccur_pairs(counts, jaccard), key=lambda r: (-r["count"], r["code_a"]))
+    for row in pairs:
+        row["jaccard"] = round(row["jaccard"], 3)
+    render_rows(
+        pairs,
+        ["code_a", "code_b", "count", "jaccard"],
+        "table",
+        title=f"Co-occurring pairs (within {within}), most frequent first",
+        caption=frame.attrs["caption"]
+        + f" The {len(frame.columns)}-code matrix is too wide for this terminal: "
+        "`--format csv` gives it, or `--codes`/`--level` narrows it.",
+        numeric=["count", "jaccard"],
     )
 
 
