@@ -521,6 +521,36 @@ def test_qdpx_round_trip_keeps_codings_per_code(
     assert check.exit_code == 0, check.stdout + check.stderr
 
 
+def test_qdpx_round_trip_keeps_speaker_roles_and_declared_values(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """Settings REFI-QDA has no element for travel in the project's Description, so the tallies
+    of a project with its own interviewer labels and declared values survive export and import."""
+    root = tmp_path / "p"
+    assert run(runner, "init", str(root)).exit_code == 0
+    config = root / "qualcode.yaml"
+    text = config.read_text(encoding="utf-8")
+    default = "interviewer: [Interviewer, Int, Q, I, Moderator, Facilitator]"
+    assert default in text
+    config.write_text(text.replace(default, "interviewer: [Jane Doe]"), encoding="utf-8")
+    (root / "transcripts" / "focus.txt").write_text(
+        "Jane Doe: How did it start?\nMaria Lopez: We convened everyone.\n"
+        "Jane Doe: And then?\nMaria Lopez: We convened again.\n",
+        encoding="utf-8",
+    )
+    assert run(runner, "code", "--project", str(root), "-q").exit_code == 0
+    exported = tmp_path / "p.qdpx"
+    assert run(runner, "export", "qdpx", "--project", str(root), "-o", str(exported)).exit_code == 0
+    target = tmp_path / "imported"
+    assert run(runner, "import", "qdpx", str(exported), "-o", str(target)).exit_code == 0
+    assert "jane doe" in (target / "qualcode.yaml").read_text(encoding="utf-8").casefold()
+    for options in (["--count", "informants"], ["--count", "segments"]):
+        before = run(runner, "tally", "--project", str(root), *options, "--format", "csv")
+        after = run(runner, "tally", "--project", str(target), *options, "--format", "csv")
+        assert before.exit_code == after.exit_code == 0
+        assert before.stdout == after.stdout
+
+
 def test_maxqda_style_project_imports(tmp_path: Path, runner: CliRunner) -> None:
     qdpx = zip_folder(DATA / "maxqda-project", tmp_path / "maxqda.qdpx")
     target = tmp_path / "study"

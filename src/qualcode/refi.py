@@ -51,7 +51,7 @@ from qualcode.codebook.importers import (
     unique_slug,
 )
 from qualcode.codebook.model import Code, Codebook
-from qualcode.errors import InterchangeError, UsageError
+from qualcode.errors import InterchangeError, QualcodeError, UsageError
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -639,9 +639,75 @@ def export_qdpx(project: Project, coders: list[str] | None, path: Path) -> list[
             notes.append(
                 f"codings of {coder!r} for missing transcripts left out: {', '.join(orphans)}"
             )
+    ET.SubElement(root, "Description").text = _xml_text(settings_description(project))
     qde = _serialize(root).encode("utf-8")
     atomic_write_bytes(path, _zip([("project.qde", qde), *sorted(members)]))
     return notes
+
+
+SETTINGS_MARKER = "qualcode settings (read back by `qualcode import qdpx`):"
+
+
+def settings_description(project: Project) -> str:
+    """The project settings REFI-QDA has no place for (speaker roles, segmentation, declared
+    values), as YAML in the project's Description, so a round trip keeps the same tallies."""
+    import yaml
+
+    config = project.config
+    settings: dict[str, Any] = {
+        "segmentation": config.segmentation,
+        "speakers": {
+            "interviewer": list(config.interviewer_labels),
+            "informant": list(config.informant_labels),
+        },
+    }
+    if config.label_patterns:
+        settings["speakers"]["patterns"] = list(config.label_patterns)
+    if config.declared_values:
+        settings["metadata"] = {k: list(v) for k, v in config.declared_values.items()}
+    dumped = yaml.safe_dump(settings, sort_keys=False, allow_unicode=True, width=1000)
+    return SETTINGS_MARKER + "\n" + dumped
+
+
+def imported_settings(root: ET.Element, source: str) -> str:
+    """qualcode.yaml lines from a Description written by `settings_description` ('' if none)."""
+    import yaml
+
+    from qualcode.project import SEGMENT_KINDS
+    from qualcode.yamlio import load_yaml
+
+    text = _text_of(_child(root, "description"))
+    if not text.startswith(SETTINGS_MARKER):
+        return ""
+    try:
+        data = load_yaml(text[len(SETTINGS_MARKER) :], source).data
+    except QualcodeError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+
+    def strings(value: Any) -> list[str]:
+        return (
+            [str(v) for v in value if isinstance(v, (str, int, float))]
+            if isinstance(value, list)
+            else []
+        )
+
+    kept: dict[str, Any] = {}
+    if data.get("segmentation") in SEGMENT_KINDS:
+        kept["segmentation"] = data["segmentation"]
+    speakers = data.get("speakers")
+    if isinstance(speakers, dict):
+        labels = {k: strings(speakers.get(k)) for k in ("interviewer", "informant", "patterns")}
+        kept["speakers"] = {k: v for k, v in labels.items() if v}
+    metadata = data.get("metadata")
+    if isinstance(metadata, dict):
+        kept["metadata"] = {str(k): strings(v) for k, v in metadata.items() if strings(v)}
+    if not kept:
+        return ""
+    return "\n# Settings carried over from the qualcode project that wrote the file.\n" + (
+        yaml.safe_dump(kept, sort_keys=False, allow_unicode=True, width=1000)
+    )
 
 
 # -- project import -------------------------------------------------------------------------------
@@ -1165,6 +1231,9 @@ def import_qdpx(
         config = _CONFIG.format(
             name=one_line(Path(source).name), origin=f"REFI-QDA, written by {origin}"
         )
+        settings = imported_settings(root, source)
+        if settings:
+            config = config.replace("segmentation: turn\n", "", 1) + settings
         atomic_write_text(staging / "qualcode.yaml", config)
         atomic_write_text(staging / IMPORTED_CODEBOOK, rendered.text)
         (staging / "transcripts").mkdir()
