@@ -398,6 +398,11 @@ def test_a_coding_whose_text_is_gone_is_flagged_stale_not_dropped(
     assert [(c.code, c.status, c.memo, c.stale) for c in kept] == [
         ("housing", "accepted", "A", True)
     ]
+    stored = load(small, "alpha-clt")
+    in_file = sum(c.stale for c in stored.codings) + sum(
+        n.stale and bool(n.memo or n.reviewed) for n in stored.notes
+    )
+    assert f"0 re-anchored, {in_file} stale" in result.stderr  # the summary counts what is stored
     check = runner.invoke(app, ["check"])
     assert check.exit_code == 0  # a warning
     assert (

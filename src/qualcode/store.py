@@ -392,7 +392,7 @@ def merge_proposals(
     """
     if old is None:
         old = CodingsFile(transcript.id, coder, transcript.sha256)
-    current, moved, stale = reanchor(old, transcript)
+    current, moved, _ = reanchor(old, transcript)
     existing: dict[tuple[str, str], list[Coding]] = {}
     for c in current.codings:
         existing.setdefault((c.code, c.segment), []).append(c)
@@ -400,7 +400,6 @@ def merge_proposals(
     result: list[Coding] = []
     added = kept = removed = 0
     gone_rules: set[str] = set()
-    dropped_stale = 0  # open proposals flagged stale by `reanchor`, then removed: not stale now
     for proposal in proposals:
         previous_codings = existing.get((proposal.code, proposal.segment))
         if not previous_codings:
@@ -432,9 +431,10 @@ def merge_proposals(
             missing = [r for r in previous.rules if r not in known_rules]
             gone_rules.update(missing)
             removed += 1
-            dropped_stale += previous.stale
-    if current is not old:  # re-anchored: `stale` counted what this run flagged
-        stale -= dropped_stale
+    # What the file now holds stale, counted as `qualcode check` reports it.
+    stale = sum(c.stale for c in result) + sum(
+        n.stale and bool(n.memo or n.reviewed) for n in current.notes
+    )
     merged = CodingsFile(transcript.id, coder, transcript.sha256, result, current.notes)
     return merged, MergeReport(added, kept, removed, moved, stale, tuple(sorted(gone_rules)))
 
