@@ -66,8 +66,20 @@ def check_project(project: Project) -> CheckReport:
     report.diagnostics += check_codebooks(loaded)
     if not any(d.severity is Severity.ERROR for d in report.diagnostics):
         report.diagnostics += _check_corpus_and_codings(project)
+        report.files_checked += _data_files(project)
     report.diagnostics = sort_diagnostics(report.diagnostics)
     return report
+
+
+def _data_files(project: Project) -> int:
+    """Transcripts, the metadata CSV and codings files, for the summary line's file count."""
+    try:
+        count = len(project.corpus.ids)
+    except QualcodeError:
+        return 0
+    if project.metadata_path.is_file():
+        count += 1
+    return count + sum(1 for _ in project.codings_dir.glob("*/*.jsonl"))
 
 
 def _unmatched_codebook_globs(project: Project, config_shown: str) -> list[Diagnostic]:
