@@ -154,3 +154,15 @@ def test_quit_and_reopen_resumes_where_the_coder_stopped(project) -> None:  # ty
                 await pilot.press("q")
 
     asyncio.run(second_visit())
+
+
+def test_ctrl_c_quits_at_once(project) -> None:  # type: ignore[no-untyped-def]
+    async def visit() -> None:
+        with SessionState.open(project, "bob") as state:
+            app = SessionApp(state)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.press("a", "ctrl+c")
+                await pilot.pause()
+                assert not app.is_running
+
+    asyncio.run(visit())

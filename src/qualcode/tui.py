@@ -511,6 +511,10 @@ class SessionApp(App[None]):
     """`SessionApp(state).run()`; the caller opens and closes the state (and so the lock)."""
 
     TITLE = "qualcode session"
+    # Ctrl-C quits at once, as in every other command: each decision is already saved.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True)
+    ]
 
     def __init__(self, state: SessionState) -> None:
         super().__init__()
