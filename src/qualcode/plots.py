@@ -64,7 +64,7 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
 
     buffer = io.BytesIO()
     with matplotlib.rc_context(RC):
-        fig.savefig(buffer, format=fmt, dpi=DPI, metadata=_NO_METADATA[fmt])
+        fig.savefig(buffer, format=fmt, dpi=DPI, metadata=_NO_METADATA[fmt], bbox_inches="tight")
     return buffer.getvalue()
 
 
