@@ -646,3 +646,18 @@ def test_a_one_word_label_used_once_stays_in_the_turn_with_a_warning() -> None:
     transcript = parse_transcript(text, "t", "t.txt")
     assert [t.speaker for t in transcript.turns] == ["Interviewer", "Dana", "Interviewer", "Dana"]
     assert any("'Note:' looks like a speaker label" in w for w in transcript.warnings)
+
+
+def test_many_transcripts_without_metadata_give_one_warning(
+    runner: CliRunner, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transcripts = {f"t{i}": "Q: Hi.\nA: Housing.\n" for i in range(7)}
+    root = make_project(transcripts=transcripts, metadata=None)
+    code, lines = check_lines(runner, root, monkeypatch)
+    assert code == 0  # warnings only
+    missing = [line for line in lines if "[missing-metadata]" in line]
+    assert missing == [
+        "transcripts: warning: 7 transcripts have no metadata (no front matter and no "
+        "metadata.csv row): transcripts/t0.txt, transcripts/t1.txt, transcripts/t2.txt ... "
+        "[missing-metadata]"
+    ]

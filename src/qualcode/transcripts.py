@@ -692,6 +692,7 @@ def check_corpus(project: Project) -> list[Diagnostic]:
                         "fix the id or remove the row",
                     )
                 )
+    missing: list[Diagnostic] = []
     for f in corpus.files:
         try:
             transcript = corpus.load(f.id)
@@ -705,7 +706,7 @@ def check_corpus(project: Project) -> list[Diagnostic]:
         csv_row = table.rows.get(f.id) if table else None
         front, _, _ = split_front_matter(transcript.text, f.shown)
         if not csv_row and not front:
-            found.append(
+            missing.append(
                 warning(
                     f.shown,
                     None,
@@ -747,7 +748,19 @@ def check_corpus(project: Project) -> list[Diagnostic]:
                         f"declared in {config_shown}: {', '.join(allowed)}",
                     )
                 )
-    return found
+    if len(missing) > 5:  # one warning, not hundreds, when a project has no metadata yet
+        ids = ", ".join(d.path for d in missing[:3])
+        missing = [
+            warning(
+                str(Path(missing[0].path).parent),
+                None,
+                f"{len(missing)} transcripts have no metadata (no front matter and no "
+                f"metadata.csv row): {ids} ...",
+                "missing-metadata",
+                "add rows to the metadata CSV (one per transcript id) or front matter",
+            )
+        ]
+    return found + missing
 
 
 def _front_line(text: str, key: str) -> int:
