@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from qualcode.codebook.model import ANY_SPEAKER, Codebook, Rule
@@ -254,7 +255,9 @@ class Matcher:
                 np.array([p.stem for p in self._patterns], dtype=bool),
             )
         check_left, check_right, stem = self._pattern_arrays
-        hits = np.array(raw, dtype=np.int64).reshape(-1, 3)
+        # fromiter over the flattened tuples is ~4x faster than np.array on a list of tuples
+        hits = np.fromiter(chain.from_iterable(raw), dtype=np.int64, count=3 * len(raw))
+        hits = hits.reshape(-1, 3)
         pat, start, end = hits[:, 0], hits[:, 1], hits[:, 2]
         word = word_mask(norm)  # padded: word[i + 1] tells whether norm[i] is a word character
         keep = (~check_left[pat] | ~word[start]) & (~check_right[pat] | ~word[end + 1])
@@ -389,8 +392,8 @@ class Matcher:
             inside = seg >= 0
             inside[inside] = start[inside] < seg_ends[seg[inside]]
             pat, start, end, seg = pat[inside], start[inside], end[inside], seg[inside]
-            keys = np.unique(pat * n_seg + seg).tolist()
-            pairs = [(k // n_seg, k % n_seg) for k in keys]
+            keys = np.unique(pat * n_seg + seg)
+            pairs = list(zip((keys // n_seg).tolist(), (keys % n_seg).tolist(), strict=True))
             if self._near_patterns:
                 near = np.isin(pat, np.array(sorted(self._near_patterns), dtype=np.int64))
                 near_hits = list(
@@ -436,9 +439,18 @@ class Matcher:
                 norm, segment.start, segment.end, term_hits, len(rule.near_terms), rule.near_within
             ):
                 candidates.add((rule_no, seg_no))
+        speakers = self._speakers
+        allowed_in: dict[tuple[frozenset[str], int], bool] = {}  # rules share few speaker sets
         for rule_no, seg_no in candidates:
-            if (rule_no, seg_no) in excluded or not self.allows(rule_no, segments[seg_no]):
+            if (rule_no, seg_no) in excluded:
                 continue
+            allowed = speakers[rule_no]
+            if allowed is not None:
+                ok = allowed_in.get((allowed, seg_no))
+                if ok is None:
+                    ok = allowed_in[(allowed, seg_no)] = self.allows(rule_no, segments[seg_no])
+                if not ok:
+                    continue
             rule = self.rules[rule_no]
             out[seg_no].setdefault(rule.code_id, set()).add(rule.id)
         return out
