@@ -301,7 +301,7 @@ def test_manifest_records_command_version_and_input_hashes(
     out, _ = csv_bundle
     lines = (out / "MANIFEST").read_text(encoding="utf-8").splitlines()
     assert lines[:5] == [
-        "command: qualcode export summary --project " + str(root) + " --coder alice",
+        "command: qualcode export summary --coder alice",  # no paths: same study, same MANIFEST
         f"qualcode: {__version__}",
         "coder: alice",
         "status: default",

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.app import export_app
-from qualcode.cli.options import CoderOpt, ProjectOpt
+from qualcode.cli.options import CoderOpt, ProjectOpt, QuietOpt
 
 
 class BundleFormat(StrEnum):
@@ -42,6 +42,7 @@ def export_summary_command(
     status: Annotated[str, typer.Option("--status", help="default, reviewed or all.")] = "default",
     coder: CoderOpt = None,
     project: ProjectOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write tallies (wide per grouping and tidy long), quotes, codebook, co-occurrence and a MANIFEST.
 
@@ -68,22 +69,24 @@ def export_summary_command(
             command=command or "qualcode export summary",
         )
     _show_warnings(caught)
-    for path in written:
-        print(f"wrote {path}", file=sys.stderr)
+    if not quiet:
+        for path in written:
+            print(f"wrote {path}", file=sys.stderr)
 
 
 def _command_without_output(args: list[str]) -> str:
-    """The command line for the MANIFEST, minus `-o DIR` (where it went does not change what it is)."""
+    """The command line for the MANIFEST, minus where the project and output are, and `-q`: the
+    same study exported from another folder gives the same MANIFEST."""
     kept: list[str] = []
     skip = False
     for arg in args:
         if skip:
             skip = False
             continue
-        if arg in ("-o", "--output"):
+        if arg in ("-o", "--output", "-p", "--project"):
             skip = True
             continue
-        if arg.startswith("--output="):
+        if arg.startswith(("--output=", "--project=")) or arg in ("-q", "--quiet"):
             continue
         kept.append(arg)
     return " ".join(["qualcode", *kept])
