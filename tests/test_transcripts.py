@@ -661,3 +661,15 @@ def test_many_transcripts_without_metadata_give_one_warning(
         "metadata.csv row): transcripts/t0.txt, transcripts/t1.txt, transcripts/t2.txt ... "
         "[missing-metadata]"
     ]
+
+
+def test_metadata_csv_columns_take_the_declared_names_and_the_fallback_encoding(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "metadata.csv"
+    path.write_bytes("ID;Site;Partnership Type\nt1;Leeds;CLT\nt2;Orléans;ROC\n".encode("cp1252"))
+    table = read_metadata_csv(
+        path, "metadata.csv", declared=["site", "partnership_type"], encoding="cp1252"
+    )
+    assert table.columns == ("site", "partnership_type")
+    assert table.rows["t2"] == {"site": "Orléans", "partnership_type": "ROC"}

@@ -13,7 +13,7 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -474,9 +474,18 @@ class MetadataTable:
     lines: dict[str, int]
 
 
-def read_metadata_csv(path: Path, shown: str) -> MetadataTable:
-    """One row per transcript id; UTF-8 (BOM ok), comma or semicolon separated."""
-    text = decode_text(read_bytes(path, max_bytes=100_000_000, what="metadata CSV"), path)
+def read_metadata_csv(
+    path: Path, shown: str, *, declared: Iterable[str] = (), encoding: str | None = None
+) -> MetadataTable:
+    """One row per transcript id; UTF-8 (BOM ok), comma or semicolon separated.
+
+    A column whose name differs from a declared attribute only in case or spacing (`Site` for
+    `site`, as spreadsheets capitalize) takes the declared name. `encoding` is the fallback for a
+    file that is not UTF-8 (Excel on Windows writes cp1252).
+    """
+    text = decode_text(
+        read_bytes(path, max_bytes=100_000_000, what="metadata CSV"), path, encoding=encoding
+    )
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     if first_line.count("\t") > max(first_line.count(";"), first_line.count(",")):
@@ -488,6 +497,8 @@ def read_metadata_csv(path: Path, shown: str) -> MetadataTable:
         raise TranscriptError(
             "metadata CSV is empty", path=shown, hint="add a header row"
         ) from None
+    canonical = {d.casefold().replace(" ", "_"): d for d in declared}
+    header = [canonical.get(h.casefold().replace(" ", "_"), h) for h in header]
     lowered = [h.casefold() for h in header]
     id_index = next((lowered.index(c) for c in ID_COLUMNS if c in lowered), None)
     if id_index is None:
@@ -648,7 +659,12 @@ def load_corpus(project: Project) -> Corpus:
         files.append(TranscriptFile(path.stem, path, display_path(path)))
     table = None
     if project.metadata_path.is_file():
-        table = read_metadata_csv(project.metadata_path, display_path(project.metadata_path))
+        table = read_metadata_csv(
+            project.metadata_path,
+            display_path(project.metadata_path),
+            declared=project.config.declared_values,
+            encoding=project.config.encoding,
+        )
     return Corpus(
         files,
         table,
