@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import SMALL_METADATA, MakeProject, write
 from qualcode.cli import app
-from qualcode.errors import InputFileError, TranscriptError
+from qualcode.errors import ConfigError, InputFileError, TranscriptError
 from qualcode.project import load_project
 from qualcode.transcripts import (
     LabelScanner,
@@ -673,3 +673,24 @@ def test_metadata_csv_columns_take_the_declared_names_and_the_fallback_encoding(
     )
     assert table.columns == ("site", "partnership_type")
     assert table.rows["t2"] == {"site": "Orléans", "partnership_type": "ROC"}
+
+
+def test_a_pathological_label_pattern_cannot_hang_the_tool(make_project: MakeProject) -> None:
+    """Project label patterns run on RE2: `(a+)+b` on a long line of a's is linear, not 2^n."""
+    import time
+
+    config = "speakers:\n  patterns: ['^(?P<name>(a+)+)b:']\n"
+    root = make_project(
+        config=config, transcripts={"x": "a" * 40 + ":\nQ: Hi.\nA: Yes.\n"}, metadata=None
+    )
+    started = time.perf_counter()
+    transcript = load_project(root).corpus.load("x")
+    assert time.perf_counter() - started < 5  # Python's re would take hours here
+    assert [t.speaker for t in transcript.turns] == [None, "Q", "A"]
+
+
+def test_a_label_pattern_re2_cannot_run_is_reported(make_project: MakeProject) -> None:
+    config = "speakers:\n  patterns: ['^(?P<name>\\\\w+)(?<!x):']\n"
+    root = make_project(config=config, metadata=None)
+    with pytest.raises(ConfigError, match="invalid speaker pattern: invalid perl operator"):
+        load_project(root)

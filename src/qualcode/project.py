@@ -181,17 +181,24 @@ def parse_config(text: str, path: str) -> tuple[ProjectConfig, list[Diagnostic]]
 def _check_label_patterns(patterns: list[Any], path: str) -> list[Diagnostic]:
     import re
 
+    import re2
+
     found = []
     for i, pattern in enumerate(patterns):
         try:
             compiled = re.compile(str(pattern))
-        except re.error as exc:
+            options = re2.Options()
+            options.log_errors = False
+            re2.compile(str(pattern), options)  # what the scanner uses: linear time
+        except (re.error, re2.error) as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
             found.append(
                 error(
                     path,
                     position_of(patterns, i),
-                    f"invalid speaker pattern: {exc}",
+                    f"invalid speaker pattern: {reason}",
                     "invalid-regex",
+                    "patterns use RE2 syntax: no lookaround or backreferences",
                 )
             )
             continue

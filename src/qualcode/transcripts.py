@@ -60,7 +60,7 @@ DEFAULT_LABEL_PATTERNS = (
 class LabelScanner:
     """Finds speaker labels at line starts; compiled once per project configuration."""
 
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[Any, ...]  # re.Pattern for the defaults, RE2 for a project's own
     interviewer_labels: frozenset[str]
     informant_labels: frozenset[str]
 
@@ -72,10 +72,22 @@ class LabelScanner:
         interviewer = config.interviewer_labels if config else DEFAULT_INTERVIEWER_LABELS
         informant = config.informant_labels if config else DEFAULT_INFORMANT_LABELS
         return cls(
-            tuple(re.compile(p, re.MULTILINE) for p in (*extra, *DEFAULT_LABEL_PATTERNS)),
+            (
+                *(compile_label_pattern(p) for p in extra),
+                *(re.compile(p, re.MULTILINE) for p in DEFAULT_LABEL_PATTERNS),
+            ),
             frozenset(s.casefold() for s in interviewer),
             frozenset(s.casefold() for s in informant),
         )
+
+
+def compile_label_pattern(pattern: str) -> Any:
+    """A user's label pattern, compiled with RE2 (linear time: a pattern cannot hang the tool)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    return re2.compile("(?m)" + pattern, options)
 
 
 def _plausible_name(name: str) -> bool:
