@@ -170,6 +170,11 @@ ERROR_CASES = [
         id="bad-action",
     ),
     pytest.param(
+        "example-interview,t2,convener,Approve",
+        ["unknown action 'approve'", "did you mean 'accept'"],
+        id="action-synonym",
+    ),
+    pytest.param(
         "example-interview,t2,,accept", ["action 'accept' needs a code"], id="missing-code"
     ),
     pytest.param("example-interview,t2,roles,add", ["'roles' is a category"], id="category"),

@@ -410,6 +410,8 @@ def test_latex_bundle_is_booktabs_and_escapes(root: Path, tmp_path: Path) -> Non
         [
             "MANIFEST",
             "quotes.csv",
+            "quotes.tex",
+            "tally_long.csv",
             "tally_by_partnership_type.tex",
             "tally_by_model.tex",
             "codebook.tex",
@@ -426,6 +428,17 @@ def test_latex_bundle_is_booktabs_and_escapes(root: Path, tmp_path: Path) -> Non
     assert tex.endswith("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
     codebook = (out / "codebook.tex").read_text()
     assert "Homes \\& land: 100\\% \\#1" in codebook
+    # prose wraps in a longtable of the columns a page can hold
+    assert codebook.startswith("\\begin{longtable}{lp{0.18\\linewidth}p{0.55\\linewidth}}\n")
+    assert "id & name & definition \\\\\n\\midrule\n\\endhead\n" in codebook
+    quotes = (out / "quotes.tex").read_text()
+    assert "name & group & quote & citation" in quotes
+    assert "\\textbar{} fast \\& *well* for 100\\% of us \\#1." in quotes
+    assert quotes.endswith("\\bottomrule\n\\end{longtable}\n")
+    export(root, tmp_path / "csv")
+    assert (out / "tally_long.csv").read_bytes() == (
+        tmp_path / "csv" / "tally_long.csv"
+    ).read_bytes()
     assert "\\toprule" in (out / "cooccurrence.tex").read_text()
 
 

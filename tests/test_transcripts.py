@@ -518,11 +518,19 @@ def test_duplicate_ids_in_two_subfolders(
     root = make_project()
     write(root / "transcripts" / "a" / "dup.txt", "Q: Hi.\nA: Hi.\n")
     write(root / "transcripts" / "b" / "dup.md", "Q: Hi.\nA: Hi.\n")
+    write(root / "transcripts" / "b" / "beta-roc.md", "Q: Hi.\nA: Hi.\n")
+    write(root / "transcripts" / "empty.txt", "")
     code, lines = check_lines(runner, root, monkeypatch)
     assert code == 1
+    # one run lists every duplicate and goes on to check the other transcripts
     assert lines == [
+        "transcripts/a/dup.txt: warning: transcript has no metadata (no front matter and no "
+        "metadata.csv row) [missing-metadata]",
         "transcripts/b/dup.md: error: transcript id 'dup' is used by two files: "
-        "transcripts/a/dup.txt and transcripts/b/dup.md [transcript]"
+        "transcripts/a/dup.txt and transcripts/b/dup.md [transcript]",
+        "transcripts/beta-roc.txt: error: transcript id 'beta-roc' is used by two files: "
+        "transcripts/b/beta-roc.md and transcripts/beta-roc.txt [transcript]",
+        "transcripts/empty.txt: error: transcript is empty [transcript]",
     ]
     result = CliRunner().invoke(app, ["code"])
     assert result.exit_code == 2

@@ -37,6 +37,19 @@ class Table:
     caption: str = ""
 
 
+# Prose tables keep the columns a page can hold, wrapped; the CSV/XLSX bundles carry them all.
+_LATEX_LAYOUT: dict[str, tuple[list[str], dict[str, str]]] = {
+    "quotes": (
+        ["name", "group", "quote", "citation"],
+        {"quote": "0.45\\linewidth", "citation": "0.2\\linewidth"},
+    ),
+    "codebook": (
+        ["id", "name", "definition"],
+        {"name": "0.18\\linewidth", "definition": "0.55\\linewidth"},
+    ),
+}
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -166,7 +179,11 @@ def export_summary(
         written.append(target / name)
 
     for table in tables:
-        if output_format == "csv" or (output_format != "xlsx" and table.name == "quotes"):
+        # quotes (all their columns) and tidy tallies are data for scripts: CSV in every bundle
+        as_data = table.name == "quotes" or (
+            output_format == "latex" and table.name == "tally_long"
+        )
+        if output_format == "csv" or (output_format != "xlsx" and as_data):
             emit(f"{table.name}.csv", lambda out, t=table: export.write_csv(t.rows, t.columns, out))
         if output_format == "md":
             emit(
@@ -175,11 +192,12 @@ def export_summary(
                     t.rows, t.columns, out, numeric=t.numeric
                 ),
             )
-        if output_format == "latex" and table.name not in ("quotes", "tally_long"):
+        if output_format == "latex" and table.name != "tally_long":
+            columns, widths = _LATEX_LAYOUT.get(table.name, (table.columns, {}))
             emit(
                 f"{table.name}.tex",
-                lambda out, t=table: export.write_latex(
-                    t.rows, t.columns, out, numeric=t.numeric, caption=t.caption
+                lambda out, t=table, c=columns, w=widths: export.write_latex(
+                    t.rows, c, out, numeric=t.numeric, caption=t.caption, widths=w
                 ),
             )
     if output_format == "xlsx":

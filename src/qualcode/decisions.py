@@ -65,6 +65,17 @@ PAST: dict[str, str] = {
 }
 
 
+# Words people write for an action, suggested (not accepted: a typo must not decide anything).
+_SYNONYMS = {
+    "accepted": "accept", "approve": "accept", "approved": "accept", "keep": "accept",
+    "yes": "accept", "y": "accept", "ok": "accept", "confirm": "accept",
+    "rejected": "reject", "deny": "reject", "decline": "reject", "no": "reject", "n": "reject",
+    "added": "add", "new": "add", "insert": "add", "code": "add",
+    "removed": "remove", "delete": "remove", "drop": "remove", "uncode": "remove",
+    "note": "memo", "comment": "memo", "annotate": "memo",
+}  # fmt: skip
+
+
 # Which way an action decides a code on a segment; two rows deciding both ways contradict.
 _VERDICT = {"accept": True, "add": True, "reject": False, "remove": False}
 
@@ -178,7 +189,12 @@ def _decision(values: Mapping[str, Any], line: int, problems: list[Problem]) -> 
         found.append(
             Problem(
                 line,
-                f"unknown action {action!r}{did_you_mean(action, ACTIONS)}",
+                f"unknown action {action!r}"
+                + (
+                    f" (did you mean {_SYNONYMS[action]!r}?)"
+                    if action in _SYNONYMS
+                    else did_you_mean(action, ACTIONS)
+                ),
                 "action is one of " + ", ".join(ACTIONS),
             )
         )

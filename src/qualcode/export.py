@@ -113,6 +113,7 @@ _LATEX_SPECIAL = {
     "|": r"\textbar{}",
     "<": r"\textless{}",
     ">": r"\textgreater{}",
+    "\n": " ",  # a blank line inside a cell would end the paragraph: a TeX error in l columns
 }
 
 
@@ -127,17 +128,34 @@ def write_latex(
     *,
     numeric: Sequence[str] = (),
     caption: str = "",
+    widths: Mapping[str, str] | None = None,
 ) -> None:
-    """A booktabs table (\\usepackage{booktabs}) ready to \\input into a manuscript."""
-    spec = "".join("r" if c in numeric else "l" for c in columns)
-    out.write("\\begin{table}[htbp]\n\\centering\n")
-    if caption:
-        out.write(f"\\caption{{{latex_escape(caption)}}}\n")
-    out.write(f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n")
-    out.write(" & ".join(latex_escape(c) for c in columns) + " \\\\\n\\midrule\n")
+    """A booktabs table (\\usepackage{booktabs}) ready to \\input into a manuscript.
+
+    Columns given a width (e.g. `0.5\\linewidth`) wrap their prose; such a table can run
+    over many pages, so it becomes a longtable (\\usepackage{longtable}) repeating its header.
+    """
+    widths = widths or {}
+    spec = "".join(
+        f"p{{{widths[c]}}}" if c in widths else "r" if c in numeric else "l" for c in columns
+    )
+    header = " & ".join(latex_escape(c) for c in columns) + " \\\\\n"
+    if widths:
+        out.write(f"\\begin{{longtable}}{{{spec}}}\n")
+        if caption:
+            out.write(f"\\caption{{{latex_escape(caption)}}}\\\\\n")
+        out.write(f"\\toprule\n{header}\\midrule\n\\endhead\n")
+    else:
+        out.write("\\begin{table}[htbp]\n\\centering\n")
+        if caption:
+            out.write(f"\\caption{{{latex_escape(caption)}}}\n")
+        out.write(f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n{header}\\midrule\n")
     for row in rows:
         out.write(" & ".join(latex_escape(_cell(row.get(c))) for c in columns) + " \\\\\n")
-    out.write("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
+    if widths:
+        out.write("\\bottomrule\n\\end{longtable}\n")
+    else:
+        out.write("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
 
 
 def write_json(payload: Any, out: TextIO) -> None:

@@ -644,8 +644,14 @@ class Corpus:
             yield self.load(f.id)
 
 
-def load_corpus(project: Project) -> Corpus:
-    """Find transcript files and read the metadata CSV; duplicate ids raise TranscriptError."""
+def load_corpus(
+    project: Project, problems: list[TranscriptError | InputFileError] | None = None
+) -> Corpus:
+    """Find transcript files and read the metadata CSV; duplicate ids raise TranscriptError.
+
+    `check` passes `problems` to collect every duplicate id and a broken metadata CSV
+    instead of stopping at the first, so one run lists everything to fix.
+    """
     from qualcode.project import display_path
 
     config = project.config
@@ -661,22 +667,31 @@ def load_corpus(project: Project) -> Corpus:
     files = []
     for path in paths:
         if path.stem in by_id:
-            raise TranscriptError(
+            duplicate = TranscriptError(
                 f"transcript id {path.stem!r} is used by two files: {display_path(by_id[path.stem])} "
                 f"and {display_path(path)}",
                 path=display_path(path),
                 hint="rename one of them: the file name (without extension) is the transcript id",
             )
+            if problems is None:
+                raise duplicate
+            problems.append(duplicate)
+            continue
         by_id[path.stem] = path
         files.append(TranscriptFile(path.stem, path, display_path(path)))
     table = None
     if project.metadata_path.is_file():
-        table = read_metadata_csv(
-            project.metadata_path,
-            display_path(project.metadata_path),
-            declared=project.config.declared_values,
-            encoding=project.config.encoding,
-        )
+        try:
+            table = read_metadata_csv(
+                project.metadata_path,
+                display_path(project.metadata_path),
+                declared=project.config.declared_values,
+                encoding=project.config.encoding,
+            )
+        except (TranscriptError, InputFileError) as exc:
+            if problems is None:
+                raise
+            problems.append(exc)
     return Corpus(
         files,
         table,
@@ -690,19 +705,14 @@ def check_corpus(project: Project) -> list[Diagnostic]:
     """Everything `qualcode check` says about transcripts and their metadata."""
     from qualcode.project import display_path
 
+    problems: list[TranscriptError | InputFileError] = []
     try:
-        corpus = load_corpus(project)
+        corpus = load_corpus(project, problems)
     except (TranscriptError, InputFileError) as exc:
-        return [
-            error(
-                exc.path or "",
-                (exc.line, exc.column or 1) if exc.line else None,
-                exc.message,
-                "unreadable-file" if isinstance(exc, InputFileError) else "transcript",
-                exc.hint or "",
-            )
-        ]
-    found: list[Diagnostic] = []
+        return [_load_error(exc, "")]
+    found: list[Diagnostic] = [_load_error(exc, "") for exc in problems]
+    # its error already says why; "no metadata" on every transcript would bury it
+    csv_unreadable = project.metadata_path.is_file() and corpus.metadata_table is None
     declared = project.config.declared_values
     table = corpus.metadata_table
     config_shown = display_path(project.config_path) if project.config_path else "qualcode.yaml"
@@ -725,15 +735,13 @@ def check_corpus(project: Project) -> list[Diagnostic]:
         try:
             transcript = corpus.load(f.id)
         except (TranscriptError, InputFileError) as exc:
-            pos = (exc.line, exc.column or 1) if exc.line else None
-            rule = "unreadable-file" if isinstance(exc, InputFileError) else "transcript"
-            found.append(error(exc.path or f.shown, pos, exc.message, rule, exc.hint or ""))
+            found.append(_load_error(exc, f.shown))
             continue
         for text in transcript.warnings:
             found.append(warning(f.shown, None, text, "transcript"))
         csv_row = table.rows.get(f.id) if table else None
         front, _, _ = split_front_matter(transcript.text, f.shown)
-        if not csv_row and not front:
+        if not csv_row and not front and not csv_unreadable:
             missing.append(
                 warning(
                     f.shown,
@@ -789,6 +797,16 @@ def check_corpus(project: Project) -> list[Diagnostic]:
             )
         ]
     return found + missing
+
+
+def _load_error(exc: TranscriptError | InputFileError, shown: str) -> Diagnostic:
+    return error(
+        exc.path or shown,
+        (exc.line, exc.column or 1) if exc.line else None,
+        exc.message,
+        "unreadable-file" if isinstance(exc, InputFileError) else "transcript",
+        exc.hint or "",
+    )
 
 
 def _front_line(text: str, key: str) -> int:
