@@ -48,10 +48,11 @@ _FOLDS = tuple(
 
 def normalize(text: str) -> str:
     """Lowercase and fold look-alike punctuation, keeping the length (offsets stay valid)."""
+    if "\u0130" in text:
+        # 'İ' is the one character that lowers to two code points ('i' + combining dot); as
+        # plain 'i' it keeps the length and matches the way a reader would (İstanbul, istanbul).
+        text = text.replace("\u0130", "i")
     lowered = text.lower()
-    if len(lowered) != len(text):
-        # A few characters (e.g. 'İ') lower to two code points; keep those as they are.
-        lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
     for old, new in _FOLDS:
         if old in lowered:
             lowered = lowered.replace(old, new)
