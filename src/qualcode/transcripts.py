@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qualcode.captions import looks_like_captions
 from qualcode.diagnostics import Diagnostic, did_you_mean, error, warning
 from qualcode.errors import InputFileError, TranscriptError, YamlError
 from qualcode.textio import decode_text, read_bytes
@@ -415,6 +416,11 @@ def parse_transcript(
             else "transcript has front matter but no text",
             path=path,
             hint="add the interview text, or move the file out of the transcripts folder",
+        )
+    if looks_like_captions(text[body_start:]):
+        warnings.append(
+            "this looks like a caption file (WebVTT or SubRip): its cue numbers and timings would "
+            "be coded and quoted as words; convert it with `qualcode import captions FILE -o DIR`"
         )
     ignored: list[str] = []
     turns = find_turns(text, body_start, scanner, roles, ignored)

@@ -14,7 +14,7 @@ from qualcode.cli.options import ProjectOpt, QuietOpt
 
 import_app = typer.Typer(
     cls=QualcodeGroup,
-    help="Import projects from other QDA tools (REFI-QDA .qdpx).",
+    help="Import projects from other QDA tools (REFI-QDA .qdpx) and caption files (.vtt, .srt).",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -182,3 +182,46 @@ def import_qdpx_command(
     _say_notes(notes, quiet)
     if not quiet:
         say(f"next: cd {output} && qualcode check")
+
+
+@import_app.command(
+    name="captions",
+    epilog="Example: `qualcode import captions zoom/*.vtt -o transcripts --interviewer 'Dana Ruiz'`.",
+)
+def import_captions_command(
+    files: Annotated[
+        list[Path], typer.Argument(help="WebVTT (.vtt, Zoom, Teams) or SubRip (.srt) files.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Folder for the transcripts (e.g. transcripts).",
+            show_default=False,
+        ),
+    ],
+    interviewer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--interviewer",
+            help="A speaker who asks the questions (repeatable); writes every speaker's role "
+            "into front matter.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace transcripts that exist.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Turn caption files into plain-text transcripts: one `[hh:mm:ss] Name:` turn per speaker.
+
+    Cue numbers and timings are dropped, consecutive cues of one speaker are joined, and the
+    speaker comes from the cue's voice tag (`<v Name>`) or a `Name:` prefix. Each FILE becomes
+    OUTPUT/<name>.txt; every file is read first, so an error writes nothing.
+    """
+    from qualcode.captions import convert_caption_files
+    from qualcode.cli.output import say
+
+    written = convert_caption_files(files, output, interviewers=interviewer or (), force=force)
+    if not quiet:
+        for target in written:
+            say(f"wrote {target}")
