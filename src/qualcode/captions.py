@@ -6,6 +6,10 @@ timings. Rather than teach every reader of transcripts to skip them (offsets mus
 into the file), a caption file is converted once into a transcript a person can read and diff:
 consecutive cues of one speaker become one turn, labelled `[hh:mm:ss] Name:` with the time the turn
 starts, which the default label patterns recognize.
+
+webvtt-py (0.6.0) was tried first and not used: it silently drops a cue whose timing it cannot
+read, leaves character references such as `&amp;` in the text and names no line in its errors,
+while the little of the two formats a transcript needs is read here in a few dozen lines.
 """
 
 from __future__ import annotations
