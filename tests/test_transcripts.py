@@ -88,6 +88,26 @@ EXPECTED = [
             "00:01:03 Interviewer\nThanks.\n\n00:01:10 Dana Okafor\nSure.\n",
             ("Interviewer", "Dana Okafor"),
         ),
+        (
+            "[00:00:03] Interviewer\nHello there.\n\n[00:00:10] Dana Okafor\nI work at the clinic."
+            "\n\n[00:01:03] Interviewer\nThanks.\n\n[00:01:10] Dana Okafor\nSure.\n",
+            ("Interviewer", "Dana Okafor"),
+        ),
+        (
+            "[Interviewer] 14:00:03\nHello there.\n[Dana Okafor] 14:00:10\nI work at the clinic.\n"
+            "[Interviewer] 14:01:03\nThanks.\n[Dana Okafor] 14:01:10\nSure.\n",
+            ("Interviewer", "Dana Okafor"),
+        ),
+        (
+            "Interviewer [00:00:03] Hello there.\nDana Okafor [00:00:10]: I work at the clinic.\n"
+            "Interviewer [00:01:03] Thanks.\nDana Okafor [00:01:10]: Sure.\n",
+            ("Interviewer", "Dana Okafor"),
+        ),
+        (
+            "Interviewer: Hello there.\nMaria de la Cruz: I work at the clinic.\n"
+            "Interviewer: Thanks.\nMaria de la Cruz: Sure.\n",
+            ("Interviewer", "Maria de la Cruz"),
+        ),
     ],
     ids=[
         "name",
@@ -101,6 +121,10 @@ EXPECTED = [
         "numbered",
         "markdown-bold",
         "ts-line",
+        "trint",
+        "zoom-captions",
+        "name-then-ts",
+        "particles",
     ],
 )
 def test_label_styles(text: str, speakers: tuple[str, str]) -> None:
@@ -702,3 +726,67 @@ def test_a_label_pattern_re2_cannot_run_is_reported(make_project: MakeProject) -
     root = make_project(config=config, metadata=None)
     with pytest.raises(ConfigError, match="invalid speaker pattern: invalid perl operator"):
         load_project(root)
+
+
+def test_declared_and_configured_labels_count_as_written() -> None:
+    lowercase = "interviewer: how did it start?\nrespondent: the hospital convened us.\n"
+    assert turns_of(lowercase) == [
+        ("interviewer", "interviewer", "how did it start?"),
+        ("respondent", "informant", "the hospital convened us."),
+    ]
+    declared = (
+        "---\nspeakers:\n  Q: interviewer\n  ana ruiz: informant\n---\nQ: Hi?\nana ruiz: yes.\n"
+    )
+    assert turns_of(declared)[1] == ("ana ruiz", "informant", "yes.")
+
+
+def test_a_phrase_before_a_colon_inside_an_answer_is_not_a_speaker() -> None:
+    text = (
+        "Interviewer: What were the lessons?\n"
+        "Ana Ruiz: Three, really.\nBottom Line: the hospital has to show up.\n"
+        "Interviewer: Anything else?\nAna Ruiz: No.\n"
+    )
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert [t.speaker for t in transcript.turns] == ["Interviewer", "Ana Ruiz"] * 2
+    assert "'Bottom Line:' looks like a speaker label" in transcript.warnings[0]
+
+
+def test_a_role_typo_in_front_matter_is_an_error_on_its_line() -> None:
+    text = (
+        "---\nspeakers:\n  Interviewer: interviewer\n  Ana Ruiz: informat\n---\nInterviewer: Hi\n"
+    )
+    with pytest.raises(TranscriptError) as info:
+        parse_transcript(text, "t", "t.txt")
+    assert (info.value.line, info.value.column) == (4, 1)
+    assert "role 'informat' (did you mean 'informant'?)" in info.value.message
+    with pytest.raises(TranscriptError, match="must map names to roles"):
+        parse_transcript("---\nspeakers: Ana\n---\nAna: Hi\n", "t", "t.txt")
+
+
+def test_speakers_without_an_interviewer_and_absent_declared_speakers_warn() -> None:
+    otter = "Jane Doe  0:03\nHow did it start?\n\nMarcus Bell  0:10\nThe hospital convened us.\n"
+    warnings = parse_transcript(otter, "t", "t.txt").warnings
+    assert len(warnings) == 1
+    assert warnings[0].startswith("no speaker is an interviewer (Jane Doe, Marcus Bell)")
+    declared = "---\nspeakers:\n  Jane Doe: interviewer\n  Marcus Bel: informant\n---\n" + otter
+    warnings = parse_transcript(declared, "t", "t.txt").warnings
+    assert warnings == (
+        "front matter declares 'Marcus Bel' under `speakers:` but no turn has that label; check "
+        "the spelling against the transcript",
+    )
+
+
+def test_headings_footers_and_cue_lines_do_not_end_up_in_the_previous_turn() -> None:
+    text = (
+        "# Interview 7\n\n**Interviewer:** How did it start?\n\n## Resources\n\n---\n\n"
+        "**Ana Ruiz:** We had 42 homes.\n\n42\n\n**Interviewer:** And?\n\n"
+        "**Ana Ruiz:** Done.\n\n7\n00:00:01.000 --> 00:00:02.000\n\nTranscribed by https://otter.ai\n"
+    )
+    got = turns_of(text)
+    assert [words for _, _, words in got] == [
+        "# Interview 7",
+        "How did it start?",
+        "We had 42 homes.\n\n42",  # a number alone is speech unless a cue timing follows
+        "And?",
+        "Done.",
+    ]

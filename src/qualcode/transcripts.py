@@ -50,6 +50,12 @@ DEFAULT_LABEL_PATTERNS = (
     rf"^(?P<name>{_NAME})[ \t]+(?P<ts>{_TS})[ \t]*$",
     # 00:01:23 Name  (alone on a line, the words below: Zoom, Teams and Rev exports)
     rf"^(?P<ts>{_TS})[ \t]+(?P<name>{_NAME})[ \t]*$",
+    # [00:01:23] Name  (alone on a line: Trint)
+    rf"^\[(?P<ts>{_TS})\][ \t]+(?P<name>{_NAME})[ \t]*$",
+    # [Name] 14:02:05  (alone on a line: Zoom's saved captions)
+    rf"^\[(?P<name>{_NAME})\][ \t]+(?P<ts>{_TS})[ \t]*$",
+    # Name [00:01:23] text / Name [00:01:23]: text
+    rf"^(?P<name>{_NAME})[ \t]+\[(?P<ts>{_TS})\][ \t]*:?(?:[ \t]+|$)",
     # **Name:** text / **Name**: text  (Markdown transcripts)
     rf"^\*\*(?P<name>{_NAME})[ \t]*(?::\*\*|\*\*[ \t]*:)(?:[ \t]+|$)",
     # Name: text / INTERVIEWER: text / Q: text / Speaker 2: text
@@ -64,6 +70,7 @@ class LabelScanner:
     patterns: tuple[Any, ...]  # re.Pattern for the defaults, RE2 for a project's own
     interviewer_labels: frozenset[str]
     informant_labels: frozenset[str]
+    custom: int = 0  # the first `custom` patterns are the project's own: their names are trusted
 
     @classmethod
     def from_config(cls, config: ProjectConfig | None = None) -> LabelScanner:
@@ -79,6 +86,7 @@ class LabelScanner:
             ),
             frozenset(s.casefold() for s in interviewer),
             frozenset(s.casefold() for s in informant),
+            len(extra),
         )
 
 
@@ -91,10 +99,23 @@ def compile_label_pattern(pattern: str) -> Any:
     return re2.compile("(?m)" + pattern, options)
 
 
+# Lowercase words inside a name: Maria de la Cruz, Jan van der Berg, Aisha bin Said.
+_PARTICLES = frozenset(
+    {"al", "bin", "binti", "d", "da", "das", "de", "dei", "del", "della", "der", "des", "di"}
+    | {"do", "dos", "du", "e", "el", "ibn", "la", "le", "les", "van", "ver", "von", "y", "zu"}
+)
+
+
 def _plausible_name(name: str) -> bool:
-    """Every word of a label starts with a capital (or is a one-letter label like Q, A, I, R)."""
+    """Every word of a label starts with a capital or a digit (Q, Speaker 2, Maria Lopez); a
+    particle may be lowercase between capitalized words (Maria de la Cruz)."""
     words = name.replace(".", " ").split()
-    return bool(words) and all(w[0].isupper() or w[0].isdigit() for w in words)
+    if not words or not (words[0][0].isupper() or words[0][0].isdigit()):
+        return False
+    return all(
+        w[0].isupper() or w[0].isdigit() or (0 < i < len(words) - 1 and w.casefold() in _PARTICLES)
+        for i, w in enumerate(words)
+    )
 
 
 @dataclass(frozen=True)
@@ -220,8 +241,28 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, str], dict[str, 
     roles: dict[str, str] = {}
     if isinstance(speakers_raw, dict):
         roles = {str(k): str(v).strip().casefold() for k, v in speakers_raw.items()}
+        for name, role in roles.items():
+            if role not in (INTERVIEWER, INFORMANT):
+                # a typo here would silently leave the speaker's answers uncoded
+                found = re.search(rf"^[ \t]+{re.escape(name)}[ \t]*:", block, re.MULTILINE)
+                raise TranscriptError(
+                    f"speaker {name!r} has role {role!r}"
+                    f"{did_you_mean(role, (INTERVIEWER, INFORMANT))}",
+                    path=path,
+                    line=block.count("\n", 0, found.start()) + 2 if found else 2,
+                    column=1,
+                    hint="a role under `speakers:` is interviewer or informant",
+                )
     elif isinstance(speakers_raw, list):
         roles = {str(k): INFORMANT for k in speakers_raw}
+    elif speakers_raw is not None:
+        raise TranscriptError(
+            "`speakers:` in front matter must map names to roles or list informants",
+            path=path,
+            line=_front_line(block, "speakers") + 1,
+            column=1,
+            hint="e.g. `speakers: {Q: interviewer, Ana Ruiz: informant}`",
+        )
     metadata = {
         str(k): _metadata_value(v)
         for k, v in data.items()
@@ -249,16 +290,21 @@ def find_turns(
     candidates: list[tuple[int, int, str, str | None]] = []
     # Labels only ever start a line: try the patterns at line starts (and only where a colon or
     # timestamp is near), instead of letting every pattern scan the whole text.
+    declared = {k.casefold(): v for k, v in roles.items()}
+    known = declared.keys() | scanner.interviewer_labels | scanner.informant_labels
     line_starts = [body_start, *(m.end() for m in _NEWLINE.finditer(text, body_start))]
     for pos in line_starts:
         if ":" not in text[pos : pos + 120]:
             continue
-        for pattern in scanner.patterns:
+        for number, pattern in enumerate(scanner.patterns):
             m = pattern.match(text, pos)
             if m is None:
                 continue
             name = " ".join(m.group("name").split())
-            if not _plausible_name(name):
+            # a declared or configured label, or one the project's own pattern found, counts as
+            # written (`interviewer:`); a guessed one must look like a name
+            guessed = number >= scanner.custom and name.casefold() not in known
+            if guessed and not _plausible_name(name):
                 continue
             candidates.append((m.start(), m.end(), name, m.groupdict().get("ts")))
             break
@@ -266,7 +312,6 @@ def find_turns(
     counts: dict[str, int] = {}
     for _, _, name, _ in candidates:
         counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
-    declared = {k.casefold(): v for k, v in roles.items()}
 
     def certain(c: tuple[int, int, str, str | None]) -> bool:
         key = c[2].casefold()
@@ -278,11 +323,18 @@ def find_turns(
             or c[3] is not None  # a timestamped label is a speaker even if they speak once
         )
 
+    def opens_a_turn(c: tuple[int, int, str, str | None]) -> bool:
+        """What follows starts like speech (`Ana Ruiz: We ...`), not a phrase (`Bottom Line: the`)."""
+        rest = text[c[1] : c[1] + 40].lstrip()
+        return not rest or not rest[0].islower()
+
     accepted = [c for c in candidates if certain(c)]
     if accepted:
         # Once a transcript has speakers, a full name (two or more capitalized words) that speaks
         # once is a speaker too (a focus-group participant); a lone `Note:` still is not.
-        accepted = [c for c in candidates if certain(c) or " " in c[2].strip()]
+        accepted = [
+            c for c in candidates if certain(c) or (" " in c[2].strip() and opens_a_turn(c))
+        ]
     if ignored is not None:
         ignored.extend(sorted({c[2] for c in candidates if c not in accepted}))
 
@@ -312,11 +364,35 @@ def find_turns(
                 role_of(name),
                 label_start,
                 words_start,
-                max(words_start, _rstrip_end(text, words_start, end)),
+                max(words_start, _content_end(text, words_start, end)),
                 ts,
             )
         )
     return turns
+
+
+# Lines that end a turn without being speech: Markdown headings and rules before the next
+# speaker, the footer transcription services add, caption cue numbers and timings.
+_TRAILER_LINE = re.compile(
+    r"#{1,6}(?:[ \t].*)?|(?:-{3,}|\*{3,}|_{3,})[ \t]*|Transcribed by \S*otter\.ai.*"
+    r"|\S*[\d:.,]+[ \t]*-->[ \t]*[\d:.,]+.*|\d+"
+)
+
+
+def _content_end(text: str, start: int, end: int) -> int:
+    """End of a turn's words: trailing whitespace and trailer lines (see _TRAILER_LINE) cut."""
+    end = _rstrip_end(text, start, end)
+    after_timing = False  # a bare number is a cue number only right before a timing line
+    while end > start:
+        line_start = text.rfind("\n", start, end) + 1
+        if line_start <= start:
+            break  # never cut the turn's first line
+        line = text[line_start:end].strip()
+        if not _TRAILER_LINE.fullmatch(line) or (line.isdigit() and not after_timing):
+            break
+        after_timing = "-->" in line
+        end = _rstrip_end(text, start, line_start)
+    return end
 
 
 def _rstrip_end(text: str, start: int, end: int) -> int:
@@ -430,7 +506,22 @@ def parse_transcript(
             f"{names} looks like a speaker label but occurs once, so it was read as part of the "
             "previous turn; if it is a speaker, list it under `speakers:` in the front matter"
         )
-    if not any(t.speaker for t in turns):
+    spoken = {t.speaker.casefold() for t in turns if t.speaker}
+    absent = [name for name in roles if name.casefold() not in spoken]
+    if absent and spoken:
+        warnings.append(
+            f"front matter declares {', '.join(repr(n) for n in absent)} under `speakers:` but no "
+            "turn has that label; check the spelling against the transcript"
+        )
+    speakers = {t.speaker: t.role for t in turns if t.speaker}
+    if len(speakers) >= 2 and INTERVIEWER not in speakers.values():
+        names = ", ".join(list(speakers)[:4])
+        warnings.append(
+            f"no speaker is an interviewer ({names}), so the questions are coded as answers; "
+            "name the interviewer under `speakers.interviewer` in qualcode.yaml or `speakers:` "
+            "in the front matter"
+        )
+    if not spoken:
         warnings.append("no speaker labels found: the whole text is coded as one informant turn")
         turns = [
             Turn(
