@@ -667,3 +667,106 @@ def test_member_count_and_size_caps_are_enforced(tmp_path: Path) -> None:
     with pytest.raises(InterchangeError, match="unpacks to more than"):
         import_qdpx(many, tmp_path / "b", max_bytes=50_000)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_selection_spanning_turns_becomes_one_coding_per_turn(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """NVivo users often code a question with its answer; qualcode codes one segment at a time,
+    so the selection is split at the turns, each piece clipped to its turn and keeping the memo."""
+    text = (
+        "Interviewer: How did it start?\n"
+        "Maria Lopez: The hospital called us. Then we met.\n"
+        "Interviewer: Any tension?\n"
+        "Maria Lopez: Some, about cost.\n"
+    )
+
+    def selection(number: int, start: int, end: int, code: str, memo: str = "") -> str:
+        description = f"<Description>{memo}</Description>" if memo else ""
+        return (
+            f'<PlainTextSelection guid="S{number}" startPosition="{start}" endPosition="{end}" '
+            f'creatingUser="U1">{description}<Coding guid="K{number}" creatingUser="U1">'
+            f'<CodeRef targetGUID="{code}"/></Coding></PlainTextSelection>'
+        )
+
+    def span(first: str, last: str) -> tuple[int, int]:
+        return text.index(first), text.index(last) + len(last)
+
+    spanning = span("How did it start?", "called us")
+    from_label = span("Interviewer: Any tension?", "Some")
+    inside = span("Then we met", "Then we met")
+    label_start = text.index("Maria Lopez: Some")
+    label_only = (label_start, label_start + len("Maria Lopez:"))
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="Spans" origin="NVivo 14.23.0">
+<Users><User guid="U1" name="Alice"/></Users>
+<CodeBook><Codes>
+  <Code guid="C1" name="Initiation" isCodable="true"><Description>How it began.</Description></Code>
+  <Code guid="C2" name="Tension" isCodable="true"><Description>Conflict.</Description></Code>
+</Codes></CodeBook>
+<Sources><TextSource guid="T1" name="Interview.docx" plainTextPath="internal://T1.txt">
+{selection(1, *spanning, "C1", memo="question and answer")}
+{selection(2, *from_label, "C2")}
+{selection(3, *inside, "C1")}
+{selection(4, *label_only, "C2")}
+</TextSource></Sources>
+</Project>"""
+    qdpx = write(
+        tmp_path / "spans.qdpx",
+        _zip_bytes({"project.qde": qde.encode("utf-8"), "Sources/T1.txt": text.encode("utf-8")}),
+    )
+    target = tmp_path / "study"
+    result = run(runner, "import", "qdpx", str(qdpx), "-o", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert "imported 1 transcript, 2 codes and 4 codings by alice" in result.stderr
+    assert (
+        "2 selections spanning several segments were split into 4 codings, one per segment"
+        in result.stderr
+    )
+    # The selection inside one turn merges with the piece in that turn, as before.
+    assert "1 selection merged" in result.stderr
+    assert "skipped 1 selection outside every segment" in result.stderr
+
+    transcript = load_project(target).corpus.load("interview")
+    segments = {s.id: s for s in transcript.segments}
+    lines = (target / "codings" / "alice" / "interview.jsonl").read_text().splitlines()[1:]
+    codings = [json.loads(line) for line in lines]
+    assert [(c["code"], c["segment"]) for c in codings] == [
+        ("initiation", "t1"),
+        ("initiation", "t2"),
+        ("tension", "t3"),
+        ("tension", "t4"),
+    ]
+    quoted = [text[c["start"] : c["end"]] for c in codings]
+    assert quoted == [
+        "How did it start?",
+        "The hospital called us. Then we met",
+        "Any tension?",
+        "Some",
+    ]
+    for coding in codings:
+        segment = segments[coding["segment"]]
+        assert segment.start <= coding["start"] < coding["end"] <= segment.end
+        assert "Maria Lopez:" not in text[coding["start"] : coding["end"]]
+    # Whole-segment pieces carry no quote (as qualcode writes them); partial ones quote their part.
+    assert [c.get("quote", "") for c in codings] == ["", quoted[1], "", "Some"]
+    assert [c["memo"] for c in codings[:2]] == ["question and answer"] * 2
+    assert segments["t1"].role == "interviewer" and segments["t2"].role == "informant"
+
+    tally = run(
+        runner,
+        "tally",
+        "--project",
+        str(target),
+        "--coder",
+        "alice",
+        "--count",
+        "informants",
+        "--format",
+        "csv",
+    )
+    assert tally.exit_code == 0, tally.stderr
+    rows = {row[0]: row[-1] for row in csv.reader(io.StringIO(tally.stdout))}
+    assert rows["initiation"] == rows["tension"] == "1"
+    check = run(runner, "check", "--project", str(target))
+    assert check.exit_code == 0, check.stdout + check.stderr

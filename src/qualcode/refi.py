@@ -879,6 +879,22 @@ def _host_segment(transcript: Transcript, start: int, end: int) -> Segment | Non
     return None
 
 
+def _overlapped_segments(transcript: Transcript, start: int, end: int) -> list[Segment]:
+    """The segments whose words `[start, end)` reaches: those it overlaps by more than
+    whitespace, in text order."""
+    segments = transcript.segments
+    text = transcript.text
+    index = max(bisect_right([s.start for s in segments], start) - 1, 0)
+    found = []
+    for segment in segments[index:]:
+        if segment.start >= end:
+            break
+        clipped_start, clipped_end = max(start, segment.start), min(end, segment.end)
+        if clipped_start < clipped_end and text[clipped_start:clipped_end].strip():
+            found.append(segment)
+    return found
+
+
 def _source_text(
     element: ET.Element, archive: _Archive, source: str, notes: list[str], label: str
 ) -> str | None:
@@ -918,26 +934,33 @@ def _make_coding(
     code_id: str,
     selection: _Selection,
     anchor_of: Callable[[str], str],
+    *,
+    end: int | None = None,
 ) -> Coding:
-    """An imported coding; qualcode's own `qualcode: <status>, <origin>` line is honoured."""
+    """An imported coding; qualcode's own `qualcode: <status>, <origin>` line is honoured.
+
+    `end` clips the coding to its segment (one piece of a selection spanning several segments);
+    by default it ends where the selection does.
+    """
     from qualcode.store import Coding
 
     status, origin, rules = "accepted", "human", ()
     # A selection starting on the speaker label (or blank line) before its segment starts with it.
     start = max(selection.start, segment.start)
+    end = selection.end if end is None else end
     lines = selection.description.strip().split("\n")
     match = _STATUS_LINE.match(lines[0].strip())
     if match:
         status, origin = match.group(1), match.group(2)
         rules = tuple(r.strip() for r in (match.group(3) or "").split(",") if r.strip())
         lines = lines[1:]
-    quoted = transcript.text[start : selection.end]
-    whole = (start, selection.end) == (segment.start, segment.end)
+    quoted = transcript.text[start:end]
+    whole = (start, end) == (segment.start, segment.end)
     return Coding(
         code=code_id,
         segment=segment.id,
         start=start,
-        end=selection.end,
+        end=end,
         origin=origin,
         status=status,
         rules=rules,
@@ -1035,8 +1058,10 @@ def import_qdpx(
 
     Writes qualcode.yaml, codebooks/imported.yaml, transcripts/<slug>.txt (one per text source),
     transcripts/metadata.csv (from Cases and Variables) and codings/<coder>/<transcript>.jsonl (one
-    coder per REFI user). Each coded selection keeps its exact span and is filed under the segment
-    that contains its start. Codings qualcode itself exported keep their status and origin; all
+    coder per REFI user). A coded selection inside one segment keeps its exact span and is filed
+    under the segment that contains its start; one spanning several segments (a question and its
+    answer, say) becomes one coding per segment it has words in, each clipped to that segment and
+    carrying the selection's memo. Codings qualcode itself exported keep their status and origin; all
     others are accepted human codings. Everything is built in a hidden folder first, so a failed
     import leaves `target` as it was. Returns notes: a summary, then what was skipped.
     """
@@ -1251,7 +1276,7 @@ def import_qdpx(
         _write_metadata(staging / "transcripts" / "metadata.csv", by_transcript, variables)
 
         files: dict[tuple[str, str], dict[tuple[str, str], Coding]] = {}
-        merged = 0
+        merged = split = pieces_made = 0
         fallback_coder = ""
         for transcript_id, item in by_transcript.items():
             transcript = loaded[transcript_id]
@@ -1266,21 +1291,41 @@ def import_qdpx(
                 if not 0 <= selection.start < selection.end <= len(transcript.text):
                     skipped.add("selection with positions outside its text")
                     continue
-                segment = _host_segment(transcript, selection.start, selection.end)
-                if segment is None:
-                    skipped.add("selection outside every segment (front matter or trailing space)")
-                    continue
+                pieces = _overlapped_segments(transcript, selection.start, selection.end)
+                if len(pieces) < 2:
+                    # Within one segment (or only on a label or blank lines): as it always was.
+                    segment = _host_segment(transcript, selection.start, selection.end)
+                    if segment is None:
+                        skipped.add(
+                            "selection outside every segment (front matter or trailing space)"
+                        )
+                        continue
+                    codings = [_make_coding(transcript, segment, code_id, selection, anchor_of)]
+                else:
+                    split += 1
+                    pieces_made += len(pieces)
+                    codings = [
+                        _make_coding(
+                            transcript,
+                            piece,
+                            code_id,
+                            selection,
+                            anchor_of,
+                            end=min(selection.end, piece.end),
+                        )
+                        for piece in pieces
+                    ]
                 coder = coder_by_user.get(selection.user_key)
                 if coder is None:
                     fallback_coder = fallback_coder or unique_slug("imported", taken_coders)
                     coder = fallback_coder
-                coding = _make_coding(transcript, segment, code_id, selection, anchor_of)
                 bucket = files.setdefault((coder, transcript_id), {})
-                previous = bucket.get((code_id, segment.id))
-                if previous is not None:
-                    merged += 1
-                    coding = _merge(previous, coding, transcript, anchor_of)
-                bucket[(code_id, segment.id)] = coding
+                for coding in codings:
+                    previous = bucket.get((code_id, coding.segment))
+                    if previous is not None:
+                        merged += 1
+                        coding = _merge(previous, coding, transcript, anchor_of)
+                    bucket[(code_id, coding.segment)] = coding
         for (coder, transcript_id), bucket in sorted(files.items()):
             write_codings(
                 project,
@@ -1307,6 +1352,12 @@ def import_qdpx(
         + (f" by {', '.join(coders)}" if coders else "")
         + f" from {Path(source).name} ({origin})"
     )
+    if split:
+        notes.append(
+            f"{_plural(split, 'selection')} spanning several segments "
+            f"{'was' if split == 1 else 'were'} split into {_plural(pieces_made, 'coding')}, "
+            "one per segment, each clipped to its segment (qualcode codes one segment at a time)"
+        )
     if merged:
         notes.append(
             f"{_plural(merged, 'selection')} merged into another with the same code in the same "
