@@ -32,10 +32,16 @@ from typing import Any
 import krippendorff
 import numpy as np
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from conftest import write
-from qualcode.agreement import krippendorff_alpha, percent_agreement, read_reliability_csv
+from qualcode.agreement import (
+    MISSING_MARKERS,
+    krippendorff_alpha,
+    percent_agreement,
+    read_reliability_csv,
+)
 from qualcode.cli import app
 from qualcode.intercoder import (
     agreement_rows,
@@ -46,6 +52,7 @@ from qualcode.intercoder import (
 )
 from qualcode.project import load_project
 from qualcode.store import read_codings
+from test_agreement import K2011_ALPHA, K2011_UNITS, k2011_csv
 
 runner = CliRunner()
 
@@ -500,6 +507,47 @@ def test_reliability_data_errors_name_file_and_line(tmp_path: Path) -> None:
     no_nan(constant.stdout)
     for result in (ragged, word, negative):
         assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("marker", ["", ".", "NA", "*", "-", "?", "N/A", "NaN", "null", "None"])
+def test_reliability_k2011_with_missing_markers(tmp_path: Path, marker: str) -> None:
+    # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 coders x 12
+    # units, nominal alpha 0.743 (the data is K2011_UNITS in test_agreement.py). The paper writes
+    # a missing value as "."; QA found that "." (and NA, *, ...) were read as categories: 0.577.
+    path, result = reliability(tmp_path, k2011_csv(marker), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {"file": str(path), "level": "nominal", "units": 12, "pairable_units": 11, "coders": 4,
+         "alpha": 0.743, "percent": round(100 * percent_agreement(K2011_UNITS), 1), "note": ""},
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("level", ["interval", "ratio", "ordinal"])
+def test_reliability_k2011_dot_markers_other_levels(tmp_path: Path, level: str) -> None:
+    _, result = reliability(tmp_path, k2011_csv("."), "--level", level, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["alpha"] == K2011_ALPHA[level]
+
+
+def test_reliability_header_only_is_an_error(tmp_path: Path) -> None:
+    path, result = reliability(tmp_path, "unit,a,b\n", "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"{path}: error: no units: the file has a header row but no ")
+    assert "one row per unit" in result.stderr  # the hint
+    assert "Traceback" not in result.output
+    _, interval = reliability(tmp_path, "unit;a;b\n\n", "--level", "interval", "--min-alpha", "0.8")
+    assert interval.exit_code == 2
+    assert "no units" in interval.stderr
+    assert "Traceback" not in interval.output
+
+
+def test_reliability_help_lists_the_missing_markers() -> None:
+    command = typer.main.get_command(app).commands["agree"]  # type: ignore[attr-defined]
+    help_text = next(p.help for p in command.params if p.name == "reliability_data")
+    listed = help_text.split("one of ", 1)[1].split(" (", 1)[0].split()
+    assert {m.casefold() for m in listed} | {""} == MISSING_MARKERS
+    assert "empty cell" in help_text
 
 
 # -- merge -----------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from qualcode import agreement
 from qualcode.agreement import (
+    MISSING_MARKERS,
     AgreementResult,
     ReliabilityData,
     code_agreement,
@@ -666,10 +667,16 @@ def test_a_coder_with_partial_review_never_changes_agreement_among_others(
 # read_reliability_csv
 # --------------------------------------------------------------------------------------------------
 
-K2011_CSV = "unit,A,B,C,D\n" + "".join(
-    f"{i},{','.join('' if v is None else str(v) for v in u)}\n"
-    for i, u in enumerate(K2011_UNITS, start=1)
-)
+
+def k2011_csv(missing: str = "") -> str:
+    """[K2011]'s reliability data as a CSV with ``missing`` in the cells nobody coded."""
+    return "unit,A,B,C,D\n" + "".join(
+        f"{i},{','.join(missing if v is None else str(v) for v in u)}\n"
+        for i, u in enumerate(K2011_UNITS, start=1)
+    )
+
+
+K2011_CSV = k2011_csv()
 
 
 @pytest.fixture
@@ -778,7 +785,9 @@ def test_read_ratio_rejects_negative(write: Callable[..., Path]) -> None:
     assert (info.value.line, info.value.column) == (3, 2)
 
 
-@pytest.mark.parametrize("cell", ["nan", "inf", "1,5", "3.5.1", "--2", "1 000"])
+@pytest.mark.parametrize(
+    "cell", ["inf", "-inf", "1,5", "3.5.1", "--2", "1 000", "n.a.", "..", "NAN1"]
+)
 def test_read_rejects_non_numbers_for_interval(write: Callable[..., Path], cell: str) -> None:
     path = write(f'unit,ann,bob\nu1,1,"{cell}"\n')
     with pytest.raises(AgreementError, match="not a number"):
@@ -800,11 +809,19 @@ def test_read_empty_file(write: Callable[..., Path], content: bytes) -> None:
     assert info.value.hint
 
 
-def test_read_header_only_gives_no_units(write: Callable[..., Path]) -> None:
-    data, units = read_reliability_csv(write("unit,a,b\n"), "nominal")
-    assert data.unit_ids == []
-    assert units == []
-    assert krippendorff_alpha(units) is None
+@pytest.mark.parametrize("content", ["unit,a,b\n", "\nunit;a;b\n\n\n", "unit,a,b"])
+@pytest.mark.parametrize("level", LEVELS)
+def test_read_header_only_is_an_error(write: Callable[..., Path], content: str, level: str) -> None:
+    # A header without unit rows is almost always a truncated export or the wrong file; reporting
+    # "alpha undefined" with exit 0 would hide that.
+    path = write(content)
+    with pytest.raises(AgreementError, match="no units") as info:
+        read_reliability_csv(path, level)  # type: ignore[arg-type]
+    err = info.value
+    assert err.path == str(path)
+    assert err.hint
+    assert "one row per unit" in err.hint
+    assert str(err).startswith(f"{path}: no units")
 
 
 @pytest.mark.parametrize(
@@ -831,6 +848,111 @@ def test_read_unreadable_file(tmp_path: Path, write: Callable[..., Path]) -> Non
         read_reliability_csv(write(b"unit,a,b\nu1,\xff,x\n"), "nominal")
     assert info.value.line == 2
     assert issubclass(InputFileError, QualcodeError)
+
+
+# -- missing-value markers ------------------------------------------------------------------------
+
+
+def test_missing_markers_constant() -> None:
+    # The set the CLI help documents (see test_agree_cli.py), stored case-folded.
+    assert {"", ".", "*", "-", "?", "na", "n/a", "nan", "null", "none"} == MISSING_MARKERS
+    assert all(m == m.strip().casefold() for m in MISSING_MARKERS)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_read_k2011_with_dot_markers_reproduces_published_alpha(
+    write: Callable[..., Path], level: str
+) -> None:
+    # [K2011] prints its reliability data with "." for a missing value; read as a category, "."
+    # gave nominal alpha 0.577 instead of the published 0.743.
+    data, units = read_reliability_csv(write(k2011_csv(".")), level)  # type: ignore[arg-type]
+    assert data == read_reliability_csv(write(K2011_CSV, "blank.csv"), level)[0]
+    assert units == read_reliability_csv(write(K2011_CSV, "blank.csv"), level)[1]
+    assert sum(v is None for row in data.values for v in row) == 7
+    alpha = krippendorff_alpha(units, level)  # type: ignore[arg-type]
+    assert alpha is not None
+    assert round(alpha, 3) == K2011_ALPHA[level]
+
+
+def test_read_k2011_with_dot_markers_nominal_exact(write: Callable[..., Path]) -> None:
+    _, units = read_reliability_csv(write(k2011_csv(".")), "nominal")
+    assert krippendorff_alpha(units, "nominal") == float(Fraction(113, 152))  # 0.743
+    assert percent_agreement(units) == percent_agreement(K2011_UNITS)
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [".", "*", "-", "?", "NA", "na", "Na", "N/A", "n/a", "NaN", "nan", "NAN", "null", "NULL",
+     "None", "none", "NONE", " NA ", "\tn/a", " . "],
+)  # fmt: skip
+@pytest.mark.parametrize("level", LEVELS)
+def test_read_markers_are_missing_at_every_level(
+    write: Callable[..., Path], marker: str, level: str
+) -> None:
+    path = write(f'unit,a,b,c\nu1,1,"{marker}",2\nu2,"{marker}",3,3\nu3,2,2,"{marker}"\n')
+    data, units = read_reliability_csv(path, level)  # type: ignore[arg-type]
+    assert data.values == [["1", None, "2"], [None, "3", "3"], ["2", "2", None]]
+    expected = [[1, None, 2], [None, 3, 3], [2, 2, None]]
+    if level == "nominal":
+        expected = [[None if v is None else str(v) for v in row] for row in expected]
+    assert units == expected
+    alpha = krippendorff_alpha(units, level)  # type: ignore[arg-type]
+    assert alpha == krippendorff_alpha(expected, level)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("marker", ["NA", "*"])
+def test_read_na_and_star_markers_like_blank_cells(write: Callable[..., Path], marker: str) -> None:
+    # R's write.csv writes NA, SPSS-style exports "*"; both must give the blank-cell result.
+    blank = read_reliability_csv(write(K2011_CSV, "blank.csv"), "nominal")
+    marked = read_reliability_csv(write(k2011_csv(marker)), "nominal")
+    assert marked == blank
+    alpha = krippendorff_alpha(marked[1], "nominal")
+    assert alpha is not None
+    assert round(alpha, 3) == 0.743
+
+
+def test_read_interval_with_markers(write: Callable[..., Path]) -> None:
+    # Mixed markers, numbers with signs and decimals: the markers are missing, not "not a number".
+    path = write("unit,a,b,c\nu1,1.5,NA,2\nu2,.,-3,-2.5\nu3,4,4,?\nu4,-,*,N/A\nu5,1e1,9,null\n")
+    data, units = read_reliability_csv(path, "interval")
+    assert units == [[1.5, None, 2.0], [None, -3.0, -2.5], [4.0, 4.0, None], [None, None, None],
+                     [10.0, 9.0, None]]  # fmt: skip
+    assert data.unit_ids == ["u1", "u2", "u3", "u4", "u5"]
+    alpha = krippendorff_alpha(units, "interval")
+    assert alpha is not None
+    assert alpha == pytest.approx(library_alpha(units, "interval"))
+    # A marker next to a real non-number still reports the non-number, at its own column.
+    with pytest.raises(AgreementError, match="'high'") as info:
+        read_reliability_csv(write("unit,a,b,c\nu1,NA,high,.\n", "bad.csv"), "interval")
+    assert (info.value.line, info.value.column) == (2, 3)
+    assert "NA" in (info.value.hint or "")
+
+
+def test_read_semicolon_file_with_markers(write: Callable[..., Path]) -> None:
+    path = write("unit;a;b\nu1;3,5;NA\nu2;.;2\nu3;1;1\n")
+    assert read_reliability_csv(path, "ratio")[1] == [[3.5, None], [None, 2.0], [1.0, 1.0]]
+
+
+def test_read_ordinal_markers_do_not_force_string_order(write: Callable[..., Path]) -> None:
+    # Were "." a value, the column would not be all-numeric and 10 would sort before 9.
+    _, units = read_reliability_csv(write("unit,a,b\nu1,9,10\nu2,.,NA\nu3,2,?\n"), "ordinal")
+    assert units == [[9.0, 10.0], [None, None], [2.0, None]]
+
+
+def test_read_markers_only_in_coder_cells(write: Callable[..., Path]) -> None:
+    # Unit ids and coder names are names, not values: "NA" there is kept as written.
+    data, units = read_reliability_csv(write("unit,NA,None\nNA,x,y\n-,y,y\n"), "nominal")
+    assert data.coders == ["NA", "None"]
+    assert data.unit_ids == ["NA", "-"]
+    assert units == [["x", "y"], ["y", "y"]]
+
+
+def test_read_marker_lookalikes_are_values(write: Callable[..., Path]) -> None:
+    # Only whole cells match: these are ordinary nominal categories.
+    cells = ["n.a.", "NA1", "--", "..", "none of them", "0", "NIL"]
+    path = write("unit,a,b\n" + "".join(f"u{i},{c},{c}\n" for i, c in enumerate(cells)))
+    _, units = read_reliability_csv(path, "nominal")
+    assert units == [[c, c] for c in cells]
 
 
 def test_read_rejects_unknown_level(write: Callable[..., Path]) -> None:

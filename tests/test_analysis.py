@@ -255,13 +255,21 @@ def test_tally_informants_counts_only_informants(project) -> None:  # type: igno
 
 
 def test_tally_partnerships_counts_a_partnership_once(project) -> None:  # type: ignore[no-untyped-def]
-    frame = analysis.tally(project, count="partnerships", coder="alice")
+    with pytest.warns(UserWarning, match="1 transcript.s. lack partnership and each counts as a"):
+        frame = analysis.tally(project, count="partnerships", coder="alice")
     # Alpha (a1, r1), Beta (a2), and n1 without a partnership counted on its own.
     assert frame.attrs["n"] == {"Total": 3}
     assert list(frame.columns) == ["name", "Total"]
     assert frame.loc["funder", "Total"] == 2  # Alpha (a1 and r1) once, n1 once
     assert frame.loc["convener", "Total"] == 2  # Alpha (a1), Beta (a2)
     assert frame.loc["unused", "Total"] == 0
+
+
+def test_a_repeated_by_is_one_grouping(project) -> None:  # type: ignore[no-untyped-def]
+    with pytest.warns(UserWarning):
+        twice = analysis.tally(project, ["partnership_type", "partnership_type"], coder="alice")
+        once = analysis.tally(project, ["partnership_type"], coder="alice")
+    assert twice.equals(once)
 
 
 def test_tally_status_modes(project) -> None:  # type: ignore[no-untyped-def]

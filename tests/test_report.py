@@ -258,6 +258,12 @@ def test_report_is_byte_identical_across_runs(evil_project: Path, tmp_path: Path
         outputs.append((tmp_path / name).read_bytes())
     assert outputs[0] == outputs[1]
     assert b"\r\n" not in outputs[0]
+    quiet = runner.invoke(
+        app, ["report", "-q", "-o", str(tmp_path / "c.html"), "--project", str(evil_project)]
+    )
+    assert quiet.exit_code == 0
+    assert "wrote" not in quiet.stderr
+    assert (tmp_path / "c.html").read_bytes() == outputs[0]
 
 
 def test_report_to_stdout_and_to_a_folder(evil_project: Path, tmp_path: Path) -> None:

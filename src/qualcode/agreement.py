@@ -41,6 +41,7 @@ from typing import Literal, get_args
 from qualcode.errors import AgreementError, InputFileError
 
 __all__ = [
+    "MISSING_MARKERS",
     "AgreementResult",
     "Level",
     "ReliabilityData",
@@ -497,11 +498,29 @@ def code_agreement(
 # --------------------------------------------------------------------------------------------------
 
 
+# Cell texts that mean "this coder did not code this unit" in a reliability-data CSV, compared
+# case-insensitively after stripping whitespace. Published and exported tables often write a marker
+# instead of leaving the cell empty: Krippendorff (2011) prints "." for missing, R's write.csv
+# writes NA, pandas NaN, SPSS and Stata exports "." or "*", hand-made tables "-", "?", "N/A", "null"
+# or "None". Read as categories, markers form pairs and silently change alpha (the 2011 worked
+# example gives 0.577 instead of the published 0.743 with "." as a category); at interval/ratio
+# level they would be rejected as non-numbers. Keep the --reliability-data help text in
+# qualcode/cli/agree.py in step with this set (tests/test_agree_cli.py checks it).
+MISSING_MARKERS: frozenset[str] = frozenset(
+    {"", ".", "*", "-", "?", "na", "n/a", "nan", "null", "none"}
+)
+
+
+def _is_missing_marker(cell: str) -> bool:
+    return cell.strip().casefold() in MISSING_MARKERS
+
+
 @dataclass(frozen=True)
 class ReliabilityData:
     """A reliability-data CSV as read: unit ids, coder names and the stripped cells.
 
-    ``values[u][c]`` is the stripped text of unit ``u`` for coder ``c``, ``None`` for an empty cell.
+    ``values[u][c]`` is the stripped text of unit ``u`` for coder ``c``, ``None`` for a missing
+    cell (empty, or one of :data:`MISSING_MARKERS` such as ``.`` or ``NA``).
     """
 
     unit_ids: list[str]
@@ -537,9 +556,17 @@ def read_reliability_csv(
 
     Format: the first non-blank row is the header; its first column names the unit-id column and
     every further column is one coder. Each further row is one unit: a non-empty, unique unit id,
-    then one cell per coder. A cell that is empty after stripping whitespace is missing. Blank
-    lines are skipped. The file must be UTF-8 (a byte-order mark is accepted); the delimiter is
-    ``;`` when the header has more ``;``-separated than ``,``-separated fields, else ``,``.
+    then one cell per coder. Blank lines are skipped. The file must be UTF-8 (a byte-order mark is
+    accepted); the delimiter is ``;`` when the header has more ``;``-separated than
+    ``,``-separated fields, else ``,``.
+
+    Missing values: a coder cell is missing (the coder did not code the unit; it forms no pairs)
+    when, after stripping whitespace and ignoring case, it is empty or one of
+    :data:`MISSING_MARKERS`: ``.`` (Krippendorff 2011, SPSS, Stata), ``*``, ``-``, ``?``, ``NA``
+    (R's ``write.csv``), ``N/A``, ``NaN`` (pandas), ``null`` or ``None``. This holds at every
+    level: a marker is never a nominal or ordinal category and never a "not a number" error at
+    interval/ratio level. Recode a category spelled like a marker (e.g. ``?`` for "unsure")
+    before reading. Unit ids are taken as written.
 
     Cell conversion, by level:
 
@@ -555,9 +582,9 @@ def read_reliability_csv(
     Returns the raw table and the converted units x coders matrix. Raises
     :class:`~qualcode.errors.InputFileError` if the file cannot be read or is not UTF-8, and
     :class:`AgreementError` (with path, 1-based file line and csv column where it applies, and a
-    hint) for an empty file, fewer than two coder columns, empty or duplicate coder names, a row
-    whose cell count differs from the header's, an empty or duplicate unit id, or a cell that is
-    not a valid number for ``interval``/``ratio`` data.
+    hint) for an empty file, a header row without any unit rows, fewer than two coder columns,
+    empty or duplicate coder names, a row whose cell count differs from the header's, an empty or
+    duplicate unit id, or a cell that is not a valid number for ``interval``/``ratio`` data.
     """
     _check_level(level)
     try:
@@ -628,7 +655,7 @@ def read_reliability_csv(
             )
         first_line_of[unit_id] = line
         unit_ids.append(unit_id)
-        cells.append([cell or None for cell in stripped[1:]])
+        cells.append([None if _is_missing_marker(cell) else cell for cell in stripped[1:]])
         lines.append(line)
 
     if header is None:  # only empty cells, e.g. ",,"
@@ -636,6 +663,13 @@ def read_reliability_csv(
             "file is empty: no row has any content",
             path=path,
             hint="expected a header row (unit id column, then one column per coder) and data rows",
+        )
+    if not unit_ids:
+        raise AgreementError(
+            "no units: the file has a header row but no data rows",
+            path=path,
+            hint="add one row per unit: the unit id, then one cell per coder (leave a cell empty "
+            "or write NA if a coder did not code the unit)",
         )
     data = ReliabilityData(unit_ids=unit_ids, coders=header[1:], values=cells)
     units = _convert_cells(data, level, path, lines, decimal_comma=delimiter == ";")
@@ -706,7 +740,8 @@ def _convert_cells(
                     line=line,
                     column=index + 2,
                     hint=f"{level} data must be numbers like 3, -2 or 3.5; leave the cell empty "
-                    "if missing, or use level 'nominal'/'ordinal' for categories",
+                    "(or write NA or .) if missing, or use level 'nominal'/'ordinal' for "
+                    "categories",
                 )
             if level == "ratio" and number < 0:
                 raise AgreementError(

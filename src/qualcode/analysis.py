@@ -150,9 +150,7 @@ def load_analysis_data(
     if uncoded:
         warnings.warn(
             f"coder {coder_name!r} has no codings for {len(uncoded)} of {len(project.corpus.ids)} "
-            "transcript(s), which are left out of every count: "
-            + ", ".join(uncoded[:5])
-            + (" ..." if len(uncoded) > 5 else ""),
+            "transcript(s), which are left out of every count: " + _some(uncoded),
             stacklevel=2,
         )
     for transcript_id in project.corpus.ids:
@@ -263,6 +261,11 @@ def _check_attributes(data: AnalysisData, by: Sequence[str]) -> None:
             )
 
 
+def _some(ids: Sequence[str], shown: int = 5) -> str:
+    """The first few ids for a warning, with '...' when there are more."""
+    return ", ".join(ids[:shown]) + (" ..." if len(ids) > shown else "")
+
+
 def _warn_missing(data: AnalysisData, by: Sequence[str]) -> None:
     """Warn (once per call) about transcripts grouped as `(missing)` for lack of an attribute."""
     missing = [
@@ -271,8 +274,7 @@ def _warn_missing(data: AnalysisData, by: Sequence[str]) -> None:
     if missing:
         warnings.warn(
             f"{len(missing)} transcript(s) lack {'/'.join(by)} and are counted as {MISSING!r}: "
-            + ", ".join(missing[:5])
-            + (" ..." if len(missing) > 5 else ""),
+            + _some(missing),
             stacklevel=3,
         )
 
@@ -350,7 +352,7 @@ def tally(
     if count not in UNITS:
         raise UsageError(f"--count must be one of {', '.join(UNITS)}, not {count!r}")
     data = data or load_analysis_data(project, coder, status)
-    by = list(by)
+    by = list(dict.fromkeys(by))  # `--by x --by x` is one grouping, not x crossed with itself
     _check_attributes(data, by)
     if count == "partnerships" and PARTNERSHIP_ATTR not in data.attributes():
         raise UsageError(
@@ -363,6 +365,14 @@ def tally(
     groups = _group_order(data, by, project.config.declared_values)
     columns = [*groups, TOTAL]
     _warn_missing(data, by)
+    if count == "partnerships":
+        alone = [t for t in data.transcript_ids if not data.metadata[t].get(PARTNERSHIP_ATTR)]
+        if alone:
+            warnings.warn(
+                f"{len(alone)} transcript(s) lack {PARTNERSHIP_ATTR} and each counts as a "
+                "partnership of its own: " + _some(alone),
+                stacklevel=2,
+            )
     units_in: dict[str, set[Any]] = {col: set() for col in columns}
     group_by_transcript = {t: group_of(data, t, by) if by else TOTAL for t in data.transcript_ids}
     for t in data.transcript_ids:
@@ -801,7 +811,7 @@ def quotes(
     data = data or load_analysis_data(project, coder, status, keep_text=True)
     if not data.texts and data.coded:
         data = load_analysis_data(project, data.coder, data.status, keep_text=True)
-    by = list(by)
+    by = list(dict.fromkeys(by))
     _check_attributes(data, by)
     _warn_missing(data, by)
     codebook = project.codebook

@@ -6,7 +6,10 @@ rule tests), and, when present, transcripts, metadata and codings.
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import glob
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +20,7 @@ from qualcode.diagnostics import Diagnostic, Severity, error, sort_diagnostics, 
 from qualcode.errors import QualcodeError
 from qualcode.project import CONFIG_NAME, Project, ProjectConfig, display_path, parse_config
 from qualcode.textio import read_text
+from qualcode.yamlio import load_yaml, position_of
 
 
 @dataclass
@@ -61,6 +65,7 @@ def check_project(project: Project) -> CheckReport:
             )
         )
     report.diagnostics += _unmatched_codebook_globs(project, config_shown)
+    report.diagnostics += _missing_config_paths(project, config_shown)
     loaded = [read_codebook(p, display_path(p)) for p in paths]
     report.files_checked += len(loaded)
     report.diagnostics += check_codebooks(loaded)
@@ -111,6 +116,87 @@ def _unmatched_codebook_globs(project: Project, config_shown: str) -> list[Diagn
     return found
 
 
+def _missing_config_paths(project: Project, config_shown: str) -> list[Diagnostic]:
+    """A transcripts folder or metadata CSV set in qualcode.yaml that does not exist.
+
+    Only paths that differ from the defaults: a codebook-only project (no transcripts/ folder, as
+    `qualcode init` writes the default paths out) still checks clean.
+    """
+    defaults = ProjectConfig()
+    config = project.config
+    found = []
+    folder = config.transcripts_folder
+    if _explicit(folder, defaults.transcripts_folder) and not project.transcripts_dir.is_dir():
+        found.append(
+            error(
+                config_shown,
+                _config_position(project, "transcripts", "folder"),
+                _missing_message("transcripts folder", folder, project.transcripts_dir, "folder"),
+                "config",
+                "create the folder, or fix `transcripts.folder` in qualcode.yaml "
+                "(relative to the folder holding qualcode.yaml)",
+            )
+        )
+    metadata = config.metadata_csv
+    if _explicit(metadata, defaults.metadata_csv) and not project.metadata_path.is_file():
+        found.append(
+            warning(
+                config_shown,
+                _config_position(project, "transcripts", "metadata"),
+                _missing_message("metadata file", metadata, project.metadata_path, "file"),
+                "config",
+                "create the CSV (columns: id, ...), fix `transcripts.metadata` in qualcode.yaml, "
+                "or remove the line",
+            )
+        )
+    return found
+
+
+def _explicit(value: str, default: str) -> bool:
+    return os.path.normpath(value) != os.path.normpath(default)
+
+
+def _missing_message(what: str, written: str, path: Path, kind: str) -> str:
+    """'... does not exist', with a did-you-mean among its siblings (e.g. a case difference)."""
+    if path.exists():
+        return f"{what} {written!r} is not a {kind}"
+    siblings: list[str] = []
+    with contextlib.suppress(OSError):
+        siblings = [
+            p.name
+            for p in path.parent.iterdir()
+            if (p.is_dir() if kind == "folder" else p.is_file()) and not p.name.startswith(".")
+        ]
+    same_but_case = [name for name in siblings if name.casefold() == path.name.casefold()]
+    suggestion = ""
+    if same_but_case:
+        suggestion = same_but_case[0]
+    elif match := difflib.get_close_matches(path.name, siblings, n=1, cutoff=0.6):
+        suggestion = match[0]
+    message = f"{what} {written!r} does not exist"
+    if suggestion:
+        head, _, _ = written.replace("\\", "/").rstrip("/").rpartition("/")
+        message += f" (did you mean {(head + '/' if head else '') + suggestion!r}?)"
+    return message
+
+
+def _config_position(project: Project, *keys: str) -> tuple[int, int] | None:
+    """Line and column of a setting's value in qualcode.yaml (None when it cannot be found)."""
+    if project.config_path is None:
+        return None
+    try:
+        node = load_yaml(read_text(project.config_path, max_bytes=1_000_000), "qualcode.yaml").data
+    except QualcodeError:
+        return None
+    pos = None
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return pos
+        pos = position_of(node, key)
+        node = node[key]
+    return pos
+
+
 def _check_corpus_and_codings(project: Project) -> list[Diagnostic]:
     """Transcripts, metadata and codings; hook for the modules that own them."""
     if not project.transcripts_dir.is_dir():
@@ -138,7 +224,10 @@ def check_paths(paths: Sequence[Path]) -> CheckReport:
             except Exception as exc:  # InputFileError: reported like any unreadable file
                 report.diagnostics.append(error(shown, None, str(exc), "unreadable-file"))
                 continue
-            report.diagnostics += parse_config(text, shown)[1]
+            config, found = parse_config(text, shown)
+            report.diagnostics += found
+            config_file = Project(root=path.parent, config=config, config_path=path)
+            report.diagnostics += _missing_config_paths(config_file, shown)
             continue
         if path.is_dir():
             found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])

@@ -42,7 +42,12 @@ RULES: dict[str, str] = {
     "shared-keyword": "the same keyword appears in rules of two codes (warning)",
     "self-excluded-rule": "a keyword contains one of its rule's exclude phrases, so never hits (warning)",
     "no-codebooks": "the project loads no codebook",
-    "config": "qualcode.yaml is inconsistent (e.g. a codebook glob matching nothing)",
+    "config": (
+        "qualcode.yaml is inconsistent or unusable: a codebook glob matching nothing, a "
+        "`transcripts.folder` that does not exist (error) or a `transcripts.metadata` file that "
+        "does not exist (warning), a default `coder` that cannot be a folder name, an unknown "
+        "`transcripts.encoding`"
+    ),
     "undeclared-value": "a metadata value is not among the values declared in qualcode.yaml",
     "metadata-orphan": "a metadata.csv row names a transcript that does not exist",
     "missing-metadata": "a transcript has no metadata (no front matter and no CSV row) (warning)",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.diagnostics import Diagnostic, error
-from qualcode.errors import ConfigError, InputFileError, YamlError
+from qualcode.errors import ConfigError, InputFileError, QualcodeError, YamlError
 from qualcode.fields import Field, check_mapping
 from qualcode.textio import read_text
 from qualcode.yamlio import load_yaml, position_of
@@ -132,7 +132,12 @@ def parse_config(text: str, path: str) -> tuple[ProjectConfig, list[Diagnostic]]
                 for e in map(str, transcripts["extensions"])
             )
         if transcripts.get("encoding"):
-            values["encoding"] = str(transcripts["encoding"])
+            encoding = str(transcripts["encoding"])
+            problem = check_encoding(encoding, path, position_of(transcripts, "encoding"))
+            if problem:
+                diags.append(problem)  # and keep the default, so nothing else trips over it
+            else:
+                values["encoding"] = encoding
     segmentation = doc.get("segmentation")
     if segmentation is not None:
         if segmentation in SEGMENT_KINDS:
@@ -172,10 +177,46 @@ def parse_config(text: str, path: str) -> tuple[ProjectConfig, list[Diagnostic]]
                 continue
             declared[str(attr)] = tuple(str(v) for v in allowed)
         values["declared_values"] = declared
-    for key, attr in (("codings", "codings_folder"), ("coder", "coder")):
-        if isinstance(doc.get(key), str):
-            values[attr] = doc[key]
+    if isinstance(doc.get("codings"), str):
+        values["codings_folder"] = doc["codings"]
+    if isinstance(doc.get("coder"), str):
+        problem = _check_coder(doc["coder"], path, position_of(doc, "coder"))
+        if problem:
+            diags.append(problem)
+        else:
+            values["coder"] = doc["coder"]
     return ProjectConfig(**values), diags
+
+
+def check_encoding(encoding: str, path: str, pos: tuple[int, int] | None) -> Diagnostic | None:
+    """`transcripts.encoding` must name a text codec Python knows (as `--encoding` must)."""
+    import codecs
+
+    hint = "e.g. utf-8, cp1252, latin-1, utf-16; or remove `encoding:` to read UTF-8"
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        return error(path, pos, f"unknown encoding {encoding!r}", "config", hint)
+    if not getattr(info, "_is_text_encoding", True):  # rot13, base64, zlib...: bytes.decode fails
+        return error(path, pos, f"{encoding!r} is not a text encoding", "config", hint)
+    return None
+
+
+def _check_coder(coder: str, path: str, pos: tuple[int, int] | None) -> Diagnostic | None:
+    """The default coder becomes a folder under codings/: the same rule as `--coder`."""
+    from qualcode.store import validate_coder_name
+
+    try:
+        validate_coder_name(coder)
+    except QualcodeError as exc:
+        return error(
+            path,
+            pos,
+            exc.message,
+            "config",
+            "use letters, digits, '-' or '_', e.g. `coder: alice` (it names codings/alice/)",
+        )
+    return None
 
 
 def _check_label_patterns(patterns: list[Any], path: str) -> list[Diagnostic]:

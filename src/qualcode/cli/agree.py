@@ -53,7 +53,11 @@ def agree(
     ] = False,
     reliability_data: Annotated[
         Path | None,
-        typer.Option("--reliability-data", help="Units x coders CSV (first column unit id)."),
+        typer.Option(
+            "--reliability-data",
+            help="Units x coders CSV (first column unit id). Missing values: an empty cell or "
+            "one of . * - ? NA N/A NaN null None (any letter case).",
+        ),
     ] = None,
     level: Annotated[
         Level, typer.Option("--level", help="Level of measurement for --reliability-data.")

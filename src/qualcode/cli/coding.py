@@ -28,17 +28,14 @@ def _coder(project_obj, coder: str | None) -> str:  # type: ignore[no-untyped-de
 
 def _use_encoding(project_obj, encoding: str) -> None:  # type: ignore[no-untyped-def]
     """Override the transcripts' encoding for this run (workers inherit it through the config)."""
-    import codecs
     from dataclasses import replace
 
     from qualcode.errors import UsageError
+    from qualcode.project import check_encoding
 
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise UsageError(
-            f"unknown encoding {encoding!r}", hint="e.g. utf-8, cp1252, latin-1, utf-16"
-        ) from None
+    problem = check_encoding(encoding, "--encoding", None)
+    if problem is not None:
+        raise UsageError(problem.message, hint=problem.hint)
     project_obj.config = replace(project_obj.config, encoding=encoding)
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.app import app
-from qualcode.cli.options import CoderOpt, OutputOpt, ProjectOpt
+from qualcode.cli.options import CoderOpt, OutputOpt, ProjectOpt, QuietOpt
 
 ReportByOpt = Annotated[
     list[str] | None,
@@ -57,6 +57,7 @@ def report(
     status: StatusOpt = "default",
     coder: CoderOpt = None,
     project: ProjectOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write one self-contained HTML report: code x group heatmap, frequencies, co-occurrence,
     intercoder agreement (with two or more coders) and exemplar quotes with citations.
@@ -76,7 +77,8 @@ def report(
         sys.stdout.write(text)
         return
     write_report(output, text)
-    print(f"wrote {output} ({len(text.encode('utf-8')) // 1024 + 1} KB)", file=sys.stderr)
+    if not quiet:
+        print(f"wrote {output} ({len(text.encode('utf-8')) // 1024 + 1} KB)", file=sys.stderr)
 
 
 @app.command(
@@ -103,6 +105,7 @@ def plot(
     status: StatusOpt = "default",
     coder: CoderOpt = None,
     project: ProjectOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Draw a figure for a paper with matplotlib (reproducible: same data, same bytes).
 
@@ -118,4 +121,5 @@ def plot(
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     write_figure(figure, output)
-    print(f"wrote {output}", file=sys.stderr)
+    if not quiet:
+        print(f"wrote {output}", file=sys.stderr)
