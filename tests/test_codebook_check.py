@@ -98,6 +98,15 @@ CASES: list[tuple[str, str, list[str], str]] = [
         "",
     ),
     (
+        "wrong-type-unquoted-no",
+        codebook_with({"keywords: [homes]": "keywords: [homes, no]"}),
+        [
+            "cb.yaml:11:27: error: item 2 of 'keywords' in rule 1 of code 'housing' must be a "
+            "string, not true/false [wrong-type]"
+        ],
+        "quote it: YAML reads unquoted yes, no, on, off",
+    ),
+    (
         "invalid-id",
         codebook_with({"- id: housing": "- id: Housing_1"}),
         ["cb.yaml:5:9: error: code id 'Housing_1' is not a slug [invalid-id]"],
@@ -623,3 +632,14 @@ def test_check_project_reports_broken_codebook_in_place(
         f"{number}:9: error: code 'managing-tensions' is missing required key 'name' "
         "[missing-field]"
     ) in out
+
+
+def test_a_numeric_regex_is_text_like_a_numeric_keyword() -> None:
+    from qualcode.codebook.load import parse_codebook
+
+    loaded = parse_codebook(
+        "codebook: {id: x, title: X}\ncodes:\n  - id: a\n    name: A\n    definition: d\n"
+        "    rules:\n      - regex: 401\n",
+        "x.yaml",
+    )
+    assert [r.regex for r in loaded.codes[0].rules] == ["401"]

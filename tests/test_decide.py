@@ -170,6 +170,11 @@ ERROR_CASES = [
         id="bad-action",
     ),
     pytest.param(
+        'example-interview,t2,convener,accept,"unclosed memo',
+        ["a quote opened on this row never closes"],
+        id="unclosed-quote",
+    ),
+    pytest.param(
         "example-interview,t2,convener,Approve",
         ["unknown action 'approve'", "did you mean 'accept'"],
         id="action-synonym",

@@ -790,3 +790,9 @@ def test_headings_footers_and_cue_lines_do_not_end_up_in_the_previous_turn() -> 
         "And?",
         "Done.",
     ]
+
+
+def test_a_metadata_column_named_twice_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "m.csv", "id,Site,partnership,site\na,x,P,y\n")
+    with pytest.raises(TranscriptError, match="column 'site' appears twice in the header"):
+        read_metadata_csv(path, "m.csv")

@@ -221,16 +221,28 @@ def _unknown_keys(keys: Sequence[str], line: int) -> list[Problem]:
     return found
 
 
+def _csv_problem(line: int, exc: csv.Error) -> Problem:
+    unclosed = "end of data" in str(exc)
+    return Problem(
+        line,
+        "a quote opened on this row never closes" if unclosed else f"cannot read this row: {exc}",
+        'close the quote; a quote inside a quoted memo is doubled: "like ""this"""',
+    )
+
+
 def parse_decisions_csv(text: str) -> tuple[list[Decision], list[Problem]]:
     """Rows of a decisions CSV (comma, semicolon or tab separated, header row first)."""
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # strict: an unclosed quote is an error, not the rest of the file swallowed into one memo
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
     problems: list[Problem] = []
     try:
         header = [h.strip().casefold() for h in next(reader)]
     except StopIteration:
         return [], [Problem(1, "the decisions file is empty", "the first row names the columns")]
+    except csv.Error as exc:
+        return [], [_csv_problem(reader.line_num, exc)]
     missing = [c for c in REQUIRED if c not in header]
     problems += _unknown_keys(header, 1)
     if missing:
@@ -244,7 +256,15 @@ def parse_decisions_csv(text: str) -> tuple[list[Decision], list[Problem]]:
         return [], problems
     decisions = []
     previous_end = reader.line_num
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(_csv_problem(previous_end + 1, exc))
+            break
         line, previous_end = previous_end + 1, reader.line_num
         if not any(cell.strip() for cell in row):
             continue

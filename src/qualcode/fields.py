@@ -85,7 +85,11 @@ def check_mapping(
                     position_of(mapping, name),
                     f"{name!r} in {context} must be {spec.label}, not {type_name(value)}",
                     "wrong-type",
-                    f"write e.g. {name}: [...]" if spec.items else "",
+                    _BOOL_HINT
+                    if isinstance(value, bool) and "string" in spec.types
+                    else f"write e.g. {name}: [...]"
+                    if spec.items
+                    else "",
                 )
             )
         elif spec.items and isinstance(value, list):
@@ -98,9 +102,13 @@ def check_mapping(
                             f"item {i + 1} of {name!r} in {context} must be a "
                             f"{spec.items}, not {type_name(item)}",
                             "wrong-type",
+                            _BOOL_HINT if isinstance(item, bool) and spec.items == "string" else "",
                         )
                     )
     return found
+
+
+_BOOL_HINT = "quote it: YAML reads unquoted yes, no, on, off, true and false as true/false"
 
 
 def type_name(value: Any) -> str:

@@ -609,6 +609,17 @@ def read_metadata_csv(
     canonical = {d.casefold().replace(" ", "_"): d for d in declared}
     header = [canonical.get(h.casefold().replace(" ", "_"), h) for h in header]
     lowered = [h.casefold() for h in header]
+    for i, name in enumerate(lowered):
+        if name and name in lowered[:i]:
+            # one value would silently replace the other in every row
+            raise TranscriptError(
+                f"column {header[i]!r} appears twice in the header "
+                f"(columns {lowered.index(name) + 1} and {i + 1})",
+                path=shown,
+                line=1,
+                column=1,
+                hint="rename or remove one of them",
+            )
     id_index = next((lowered.index(c) for c in ID_COLUMNS if c in lowered), None)
     if id_index is None:
         raise TranscriptError(

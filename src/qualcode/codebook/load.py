@@ -279,7 +279,10 @@ def _parse_rules(value: Any, code_id: str, out: LoadedCodebook) -> list[Rule]:
         if kind == "keywords" and not keywords:
             continue
         if kind == "regex":
-            regex = item["regex"] if isinstance(item["regex"], str) else None
+            value = item["regex"]
+            # a number is text here as everywhere (`regex: 401` matches 401), as keywords are
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            regex = str(value) if numeric else value if isinstance(value, str) else None
             if regex is None:
                 continue  # the type check reports it; an empty string is reported by validate
         if kind == "near":
