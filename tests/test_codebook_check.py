@@ -368,7 +368,9 @@ def test_unreadable_file_exit_2(runner: CliRunner, in_tmp: Path) -> None:
     write(in_tmp / "bin.yaml", b"\x00\x01\x02binary")
     code, lines, _ = run(runner, "bin.yaml")
     assert code == 2
-    assert lines == ["bin.yaml: error: looks like a binary file, not a text file [unreadable-file]"]
+    assert lines == [
+        "bin.yaml: error: looks like a binary file, not a text codebook [unreadable-file]"
+    ]
 
 
 MESSY = textwrap.dedent(

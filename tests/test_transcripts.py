@@ -365,6 +365,13 @@ def test_invalid_utf8_names_byte_offset_and_line(tmp_path: Path) -> None:
     assert "--encoding" in (err.hint or "")
     fixed = read_transcript(path, encoding="cp1252")
     assert "café" in fixed.text
+    # a codebook has no encoding setting: its hint must not point at one
+    from qualcode.textio import read_text
+
+    codebook = write(tmp_path / "cb.yaml", b"codebook: {id: x, title: caf\xe9}\n")
+    with pytest.raises(InputFileError) as info:
+        read_text(codebook, what="codebook")
+    assert info.value.hint == "save the file as UTF-8 (in most editors: Save As, encoding UTF-8)"
 
 
 def test_binary_file(tmp_path: Path) -> None:

@@ -62,12 +62,12 @@ def decode_text(data: bytes, path: Path, *, encoding: str | None = None, what: s
     """
     for bom, name in BOMS:
         if data.startswith(bom):
-            return _decode(data[len(bom) :], name, path)
+            return _decode(data[len(bom) :], name, path, what)
     wide = encoding is not None and encoding.lower().replace("_", "-").startswith(
         ("utf-16", "utf16", "utf-32", "utf32")
     )
     if wide:
-        return _decode(data, encoding, path)  # type: ignore[arg-type]
+        return _decode(data, encoding, path, what)  # type: ignore[arg-type]
     if b"\x00" in data:
         raise InputFileError(
             f"looks like a binary file, not a text {what}",
@@ -76,14 +76,22 @@ def decode_text(data: bytes, path: Path, *, encoding: str | None = None, what: s
             "export the document as .txt first",
         )
     if encoding is None or encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-        return _decode(data, "utf-8", path)
+        return _decode(data, "utf-8", path, what)
     try:
         return normalize_newlines(data.decode("utf-8"))
     except UnicodeDecodeError:
-        return _decode(data, encoding, path)
+        return _decode(data, encoding, path, what)
 
 
-def _decode(data: bytes, encoding: str, path: Path) -> str:
+# Only transcripts and their metadata CSV have an encoding setting; other files must be UTF-8.
+_FALLBACK_HINT = (
+    "save the file as UTF-8, or name its encoding: `encoding: cp1252` under "
+    "`transcripts:` in qualcode.yaml (every command), or `qualcode code --encoding cp1252`"
+)
+_UTF8_HINT = "save the file as UTF-8 (in most editors: Save As, encoding UTF-8)"
+
+
+def _decode(data: bytes, encoding: str, path: Path, what: str = "file") -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -94,8 +102,7 @@ def _decode(data: bytes, encoding: str, path: Path) -> str:
             path=path,
             line=line,
             column=column,
-            hint="save the file as UTF-8, or name its encoding: `encoding: cp1252` under "
-            "`transcripts:` in qualcode.yaml (every command), or `qualcode code --encoding cp1252`",
+            hint=_FALLBACK_HINT if what in ("transcript", "metadata CSV") else _UTF8_HINT,
         ) from exc
     except LookupError as exc:
         raise InputFileError(f"unknown encoding {encoding!r}", path=path) from exc
@@ -106,7 +113,8 @@ def read_text(
     path: Path, *, encoding: str | None = None, max_bytes: int | None = None, what: str = "file"
 ) -> str:
     """Read and decode a text file (see `decode_text`)."""
-    return decode_text(read_bytes(path, max_bytes=max_bytes, what=what), path, encoding=encoding)
+    data = read_bytes(path, max_bytes=max_bytes, what=what)
+    return decode_text(data, path, encoding=encoding, what=what)
 
 
 def _new_file_mode(path: Path) -> int:

@@ -593,7 +593,10 @@ def read_metadata_csv(
     file that is not UTF-8 (Excel on Windows writes cp1252).
     """
     text = decode_text(
-        read_bytes(path, max_bytes=100_000_000, what="metadata CSV"), path, encoding=encoding
+        read_bytes(path, max_bytes=100_000_000, what="metadata CSV"),
+        path,
+        encoding=encoding,
+        what="metadata CSV",
     )
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
