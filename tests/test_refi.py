@@ -222,13 +222,15 @@ def test_qdc_import_is_lenient_about_what_tools_write() -> None:
       <Code guid="b" name="Convener" isCodable="true"/>
       <Code guid="c" name="Groups" IsCodable="false" color="not-a-color">
         <Code guid="d" name="Convener" isCodable="1"/>
+        <Code guid="f" name="Maybe" isCodable="maybe"/>
       </Code>
     </Codes>
     <Sets><Set guid="e" name="Favourites"><MemberCode guid="a"/></Set></Sets>
     </CodeBook>"""
     text, notes = qdc_to_codebook_yaml(qdc, "tool.qdc")
     codes = {c.id: c for c in parse_codebook(text, "t.yaml").codes}
-    assert set(codes) == {"convener", "convener-2", "groups", "convener-3"}
+    assert set(codes) == {"convener", "convener-2", "groups", "convener-3", "maybe"}
+    assert codes["maybe"].codable is True
     assert codes["convener"].definition == "Brings people together."
     assert codes["convener-2"].name == "Convener (2)"  # siblings need distinct names
     assert codes["convener-3"].name == "Convener" and codes["convener-3"].parent_id == "groups"
@@ -237,6 +239,7 @@ def test_qdc_import_is_lenient_about_what_tools_write() -> None:
     assert "1 code set was ignored" in joined
     assert "not #RRGGBB" in joined
     assert "renamed" in joined and "placeholder" in joined
+    assert "isCodable='maybe' of code 'Maybe' is not true or false; read as codable" in joined
 
 
 @pytest.mark.parametrize(

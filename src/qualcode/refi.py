@@ -297,6 +297,9 @@ def _text_of(element: ET.Element | None) -> str:
     return "".join(element.itertext()) if element is not None else ""
 
 
+_BOOL_WORDS = ("true", "false", "1", "0", "yes", "no")
+
+
 def _bool(value: str | None, default: bool = True) -> bool:
     if value is None:
         return default
@@ -327,7 +330,12 @@ def _read_codes(
         if not name:
             notes.append("a code without a name was called 'Unnamed code'")
             name = "Unnamed code"
-        codable = _bool(attrs.get("iscodable"))
+        raw_codable = attrs.get("iscodable")
+        codable = _bool(raw_codable)
+        if raw_codable is not None and raw_codable.strip().casefold() not in _BOOL_WORDS:
+            notes.append(
+                f"isCodable={raw_codable!r} of code {name!r} is not true or false; read as codable"
+            )
         color = normalize_color(attrs.get("color"))
         if attrs.get("color") and color is None:
             notes.append(f"color {attrs['color']!r} of code {name!r} is not #RRGGBB; dropped")
