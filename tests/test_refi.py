@@ -700,6 +700,8 @@ def test_selection_spanning_turns_becomes_one_coding_per_turn(
     inside = span("Then we met", "Then we met")
     label_start = text.index("Maria Lopez: Some")
     label_only = (label_start, label_start + len("Maria Lopez:"))
+    # ends inside the next speaker's label: clipped to its own turn
+    into_label = (text.index("Then we met"), text.index("Interviewer: Any") + len("Interviewer: "))
     qde = f"""<?xml version="1.0" encoding="utf-8"?>
 <Project xmlns="urn:QDA-XML:project:1.0" name="Spans" origin="NVivo 14.23.0">
 <Users><User guid="U1" name="Alice"/></Users>
@@ -712,6 +714,7 @@ def test_selection_spanning_turns_becomes_one_coding_per_turn(
 {selection(2, *from_label, "C2")}
 {selection(3, *inside, "C1")}
 {selection(4, *label_only, "C2")}
+{selection(5, *into_label, "C2")}
 </TextSource></Sources>
 </Project>"""
     qdpx = write(
@@ -721,7 +724,7 @@ def test_selection_spanning_turns_becomes_one_coding_per_turn(
     target = tmp_path / "study"
     result = run(runner, "import", "qdpx", str(qdpx), "-o", str(target))
     assert result.exit_code == 0, result.stderr
-    assert "imported 1 transcript, 2 codes and 4 codings by alice" in result.stderr
+    assert "imported 1 transcript, 2 codes and 5 codings by alice" in result.stderr
     assert (
         "2 selections spanning several segments were split into 4 codings, one per segment"
         in result.stderr
@@ -737,6 +740,7 @@ def test_selection_spanning_turns_becomes_one_coding_per_turn(
     assert [(c["code"], c["segment"]) for c in codings] == [
         ("initiation", "t1"),
         ("initiation", "t2"),
+        ("tension", "t2"),
         ("tension", "t3"),
         ("tension", "t4"),
     ]
@@ -744,6 +748,7 @@ def test_selection_spanning_turns_becomes_one_coding_per_turn(
     assert quoted == [
         "How did it start?",
         "The hospital called us. Then we met",
+        "Then we met.",
         "Any tension?",
         "Some",
     ]
@@ -752,7 +757,7 @@ def test_selection_spanning_turns_becomes_one_coding_per_turn(
         assert segment.start <= coding["start"] < coding["end"] <= segment.end
         assert "Maria Lopez:" not in text[coding["start"] : coding["end"]]
     # Whole-segment pieces carry no quote (as qualcode writes them); partial ones quote their part.
-    assert [c.get("quote", "") for c in codings] == ["", quoted[1], "", "Some"]
+    assert [c.get("quote", "") for c in codings] == ["", quoted[1], quoted[2], "", "Some"]
     assert [c["memo"] for c in codings[:2]] == ["question and answer"] * 2
     assert segments["t1"].role == "interviewer" and segments["t2"].role == "informant"
 

@@ -660,6 +660,10 @@ def test_fallback_encoding_only_applies_to_files_that_are_not_utf8(tmp_path: Pat
     assert decode_text(b"\xef\xbb\xbfcaf\xc3\xa9", path, encoding="cp1252") == "café"
     assert decode_text(b"I\x92m caf\xe9", path, encoding="cp1252") == "I’m café"
     assert decode_text("café".encode("utf-16-le"), path, encoding="utf-16-le") == "café"
+    # a UTF-16 fallback must not garble the UTF-8 files beside the BOM-less UTF-16 ones
+    assert (
+        decode_text(b"Q: Hi?\nA: caf\xc3\xa9.\n", path, encoding="utf-16") == "Q: Hi?\nA: café.\n"
+    )
 
 
 def test_speakers_who_speak_once_are_still_speakers() -> None:

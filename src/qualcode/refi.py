@@ -1308,7 +1308,11 @@ def import_qdpx(
                             "selection outside every segment (front matter or trailing space)"
                         )
                         continue
-                    codings = [_make_coding(transcript, segment, code_id, selection, anchor_of)]
+                    # clipped: a selection may run on into the next speaker's label
+                    end = min(selection.end, segment.end)
+                    codings = [
+                        _make_coding(transcript, segment, code_id, selection, anchor_of, end=end)
+                    ]
                 else:
                     split += 1
                     pieces_made += len(pieces)

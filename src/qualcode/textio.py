@@ -67,6 +67,11 @@ def decode_text(data: bytes, path: Path, *, encoding: str | None = None, what: s
         ("utf-16", "utf16", "utf-32", "utf32")
     )
     if wide:
+        if b"\x00" not in data:  # UTF-16/32 text always has NULs; plain UTF-8 never does
+            try:
+                return normalize_newlines(data.decode("utf-8"))
+            except UnicodeDecodeError:
+                pass
         return _decode(data, encoding, path, what)  # type: ignore[arg-type]
     if b"\x00" in data:
         raise InputFileError(
