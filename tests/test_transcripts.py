@@ -770,6 +770,18 @@ def test_a_role_typo_in_front_matter_is_an_error_on_its_line() -> None:
         parse_transcript(text, "t", "t.txt")
     assert (info.value.line, info.value.column) == (4, 1)
     assert "role 'informat' (did you mean 'informant'?)" in info.value.message
+    for front, line, message in [
+        ('  "Dr. Sam Rivera": informat\n', 4, "role 'informat'"),
+        ("  Bo:\n", 4, "speaker 'Bo' has no role"),
+    ]:
+        quoted = f"---\nspeakers:\n  Interviewer: interviewer\n{front}---\nInterviewer: Hi\n"
+        with pytest.raises(TranscriptError, match=message) as info:
+            parse_transcript(quoted, "t", "t.txt")
+        assert info.value.line == line
+    flow = "---\nsite: x\nspeakers: {Interviewer: interviewer, Sam: informat}\n---\nSam: Hi\n"
+    with pytest.raises(TranscriptError) as info:
+        parse_transcript(flow, "t", "t.txt")
+    assert info.value.line == 3
     with pytest.raises(TranscriptError, match="must map names to roles"):
         parse_transcript("---\nspeakers: Ana\n---\nAna: Hi\n", "t", "t.txt")
 
@@ -807,3 +819,37 @@ def test_a_metadata_column_named_twice_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path / "m.csv", "id,Site,partnership,site\na,x,P,y\n")
     with pytest.raises(TranscriptError, match="column 'site' appears twice in the header"):
         read_metadata_csv(path, "m.csv")
+
+
+@pytest.mark.parametrize(
+    ("label", "speaker"),
+    [
+        ("Omar al-Hassan:", "Omar al-Hassan"),
+        ("Rahul d’Souza:", "Rahul d’Souza"),
+        ("Juan Carlos de la Cruz:", "Juan Carlos de la Cruz"),
+        ("[Jane Doe (she/her)] 14:02:05\n", "Jane Doe"),
+    ],
+)
+def test_names_real_transcripts_use(label: str, speaker: str) -> None:
+    text = f"Interviewer: How did it start?\n{label} With a lunch.\nInterviewer: Then?\n{label} Land.\n"
+    assert turns_of(text)[1][:2] == (speaker, "informant")
+
+
+def test_a_declared_label_is_matched_as_written() -> None:
+    text = (
+        "---\nspeakers:\n  Dr. Ana Ruiz (Host): interviewer\n  'Participant #3': informant\n---\n"
+        "Dr. Ana Ruiz (Host): How did it start?\nParticipant #3: With a lunch.\n"
+    )
+    assert turns_of(text) == [
+        ("Dr. Ana Ruiz (Host)", "interviewer", "How did it start?"),
+        ("Participant #3", "informant", "With a lunch."),
+    ]
+
+
+def test_a_recurring_label_that_is_not_name_like_is_reported() -> None:
+    text = "Interviewer: Hi?\nana ruiz: Yes.\nInterviewer: And?\nana ruiz: No.\n"
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert [t.speaker for t in transcript.turns] == ["Interviewer", "Interviewer"]
+    assert transcript.warnings[0].startswith(
+        "'ana ruiz:' starts several lines like a speaker label but does not look like a name"
+    )

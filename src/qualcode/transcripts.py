@@ -35,9 +35,9 @@ ID_COLUMNS = ("id", "transcript", "transcript_id", "file")
 
 # -- speaker labels -------------------------------------------------------------------------------
 
-# A name: up to four words, the first a word starting with a letter; later ones may be numbers
+# A name: up to six words, the first a word starting with a letter; later ones may be numbers
 # (`Speaker 2`, `Respondent 14`).
-_NAME = r"[^\W\d_][\w'’.\-]*(?:[ \t]+(?:[^\W\d_][\w'’.\-]*|\d{1,3})){0,3}"
+_NAME = r"[^\W\d_][\w'’.\-]*(?:[ \t]+(?:[^\W\d_][\w'’.\-]*|\d{1,3})){0,5}"
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 DEFAULT_LABEL_PATTERNS = (
     # [00:01:23] Name: text      (Descript, many transcription services)
@@ -52,8 +52,8 @@ DEFAULT_LABEL_PATTERNS = (
     rf"^(?P<ts>{_TS})[ \t]+(?P<name>{_NAME})[ \t]*$",
     # [00:01:23] Name  (alone on a line: Trint)
     rf"^\[(?P<ts>{_TS})\][ \t]+(?P<name>{_NAME})[ \t]*$",
-    # [Name] 14:02:05  (alone on a line: Zoom's saved captions)
-    rf"^\[(?P<name>{_NAME})\][ \t]+(?P<ts>{_TS})[ \t]*$",
+    # [Name] 14:02:05  (alone on a line: Zoom's saved captions; `[Jane Doe (she/her)]` too)
+    rf"^\[(?P<name>{_NAME})(?:[ \t]*\([^()\n]{{1,40}}\))?\][ \t]+(?P<ts>{_TS})[ \t]*$",
     # Name [00:01:23] text / Name [00:01:23]: text
     rf"^(?P<name>{_NAME})[ \t]+\[(?P<ts>{_TS})\][ \t]*:?(?:[ \t]+|$)",
     # **Name:** text / **Name**: text  (Markdown transcripts)
@@ -108,14 +108,22 @@ _PARTICLES = frozenset(
 
 def _plausible_name(name: str) -> bool:
     """Every word of a label starts with a capital or a digit (Q, Speaker 2, Maria Lopez); a
-    particle may be lowercase between capitalized words (Maria de la Cruz)."""
+    particle may be lowercase between capitalized words (Maria de la Cruz) or joined to one
+    (Omar al-Hassan)."""
     words = name.replace(".", " ").split()
-    if not words or not (words[0][0].isupper() or words[0][0].isdigit()):
-        return False
-    return all(
-        w[0].isupper() or w[0].isdigit() or (0 < i < len(words) - 1 and w.casefold() in _PARTICLES)
+    return bool(words) and all(
+        w[0].isupper()
+        or w[0].isdigit()
+        or (0 < i < len(words) - 1 and w.casefold() in _PARTICLES)
+        or _particle_prefixed(w)
         for i, w in enumerate(words)
     )
+
+
+def _particle_prefixed(word: str) -> bool:
+    """al-Hassan, el-Sayed, d'Arcy, d’Souza: a lowercase particle joined to a capitalized name."""
+    head, _, rest = word.replace("’", "'").replace("'", "-", 1).partition("-")
+    return bool(rest) and rest[0].isupper() and head.casefold() in _PARTICLES | {"l"}
 
 
 @dataclass(frozen=True)
@@ -240,16 +248,22 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, str], dict[str, 
     speakers_raw = data.get("speakers")
     roles: dict[str, str] = {}
     if isinstance(speakers_raw, dict):
-        roles = {str(k): str(v).strip().casefold() for k, v in speakers_raw.items()}
+        roles = {
+            str(k): "" if v is None else str(v).strip().casefold() for k, v in speakers_raw.items()
+        }
         for name, role in roles.items():
             if role not in (INTERVIEWER, INFORMANT):
                 # a typo here would silently leave the speaker's answers uncoded
-                found = re.search(rf"^[ \t]+{re.escape(name)}[ \t]*:", block, re.MULTILINE)
+                found = re.search(
+                    rf"""(?:^|[{{,\s])["']?{re.escape(name)}["']?[ \t]*:""", block, re.MULTILINE
+                )
                 raise TranscriptError(
                     f"speaker {name!r} has role {role!r}"
-                    f"{did_you_mean(role, (INTERVIEWER, INFORMANT))}",
+                    f"{did_you_mean(role, (INTERVIEWER, INFORMANT))}"
+                    if role
+                    else f"speaker {name!r} has no role",
                     path=path,
-                    line=block.count("\n", 0, found.start()) + 2 if found else 2,
+                    line=block.count("\n", 0, found.start() + 1) + 2 if found else 2,
                     column=1,
                     hint="a role under `speakers:` is interviewer or informant",
                 )
@@ -280,34 +294,52 @@ def find_turns(
     scanner: LabelScanner,
     roles: Mapping[str, str],
     ignored: list[str] | None = None,
+    unlike_names: list[str] | None = None,
 ) -> list[Turn]:
     """Split the body into speaker turns.
 
     A label counts if it is declared (front matter), a known interviewer label, timestamped, or
     occurs at least twice; once a transcript has speakers, a full name speaking once counts too. A
-    single 'Note:' at a line start inside an answer is not a speaker: it goes to `ignored`.
+    single 'Note:' at a line start inside an answer is not a speaker: it goes to `ignored`; a
+    recurring `x:` that does not look like a name goes to `unlike_names`.
     """
     candidates: list[tuple[int, int, str, str | None]] = []
     # Labels only ever start a line: try the patterns at line starts (and only where a colon or
     # timestamp is near), instead of letting every pattern scan the whole text.
     declared = {k.casefold(): v for k, v in roles.items()}
     known = declared.keys() | scanner.interviewer_labels | scanner.informant_labels
+    patterns, trusted = scanner.patterns, scanner.custom
+    if roles:  # a declared label is matched as written, whatever it contains (`Participant #3:`)
+        literal = "|".join(re.escape(n) for n in sorted(roles, key=len, reverse=True))
+        patterns = (
+            re.compile(
+                rf"^(?:\*\*)?(?P<name>{literal})(?:\*\*)?[ \t]*:(?:\*\*)?(?:[ \t]+|$)",
+                re.MULTILINE | re.IGNORECASE,
+            ),
+            *patterns,
+        )
+        trusted += 1
+    rejected: dict[str, int] = {}
     line_starts = [body_start, *(m.end() for m in _NEWLINE.finditer(text, body_start))]
     for pos in line_starts:
         if ":" not in text[pos : pos + 120]:
             continue
-        for number, pattern in enumerate(scanner.patterns):
+        for number, pattern in enumerate(patterns):
             m = pattern.match(text, pos)
             if m is None:
                 continue
             name = " ".join(m.group("name").split())
             # a declared or configured label, or one the project's own pattern found, counts as
             # written (`interviewer:`); a guessed one must look like a name
-            guessed = number >= scanner.custom and name.casefold() not in known
+            guessed = number >= trusted and name.casefold() not in known
             if guessed and not _plausible_name(name):
+                rejected[name] = rejected.get(name, 0) + 1
                 continue
             candidates.append((m.start(), m.end(), name, m.groupdict().get("ts")))
             break
+    if unlike_names is not None:
+        # only names that start a line more than once: one-off `e.g.:` lines are just prose
+        unlike_names.extend(sorted(n for n, k in rejected.items() if k >= 2 and " " in n))
     candidates.sort()
     counts: dict[str, int] = {}
     for _, _, name, _ in candidates:
@@ -499,7 +531,15 @@ def parse_transcript(
             "be coded and quoted as words; convert it with `qualcode import captions FILE -o DIR`"
         )
     ignored: list[str] = []
-    turns = find_turns(text, body_start, scanner, roles, ignored)
+    unlike_names: list[str] = []
+    turns = find_turns(text, body_start, scanner, roles, ignored, unlike_names)
+    if unlike_names:
+        names = ", ".join(f"'{name}:'" for name in unlike_names[:5])
+        warnings.append(
+            f"{names} starts several lines like a speaker label but does not look like a name, "
+            "so those lines were read as part of the previous turn; if it is a speaker, list it "
+            "under `speakers:` in the front matter"
+        )
     if ignored and turns and any(t.speaker for t in turns):
         names = ", ".join(f"'{name}:'" for name in ignored[:5])
         warnings.append(

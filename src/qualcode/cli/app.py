@@ -82,8 +82,8 @@ app = typer.Typer(
     cls=QualcodeGroup,
     help="Code qualitative interviews from the command line: YAML codebooks, automatic and human "
     "coding, tallies, quotes and agreement, all plain text and reproducible.",
-    epilog="Start with `qualcode init DIR`, or run `qualcode check` in the bundled study. "
-    "Docs: README.md.",
+    epilog="Example: `qualcode code && qualcode summary --by partnership_type` in the bundled "
+    "study; a new project: `qualcode init DIR`. Docs: README.md.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
@@ -94,6 +94,8 @@ app = typer.Typer(
 codebook_app = typer.Typer(
     cls=QualcodeGroup,
     help="Inspect, export and import codebooks.",
+    epilog="Example: `qualcode codebook tree`; "
+    "`qualcode codebook export --format qdc -o study.qdc`.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -102,6 +104,8 @@ app.add_typer(codebook_app, name="codebook")
 export_app = typer.Typer(
     cls=QualcodeGroup,
     help="Export results for papers and other tools.",
+    epilog="Example: `qualcode export summary -o paper/ --by partnership_type`; "
+    "`qualcode export qdpx -o study.qdpx`.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )

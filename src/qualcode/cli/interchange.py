@@ -15,6 +15,8 @@ from qualcode.cli.options import ProjectOpt, QuietOpt
 import_app = typer.Typer(
     cls=QualcodeGroup,
     help="Import projects from other QDA tools (REFI-QDA .qdpx) and caption files (.vtt, .srt).",
+    epilog="Example: `qualcode import qdpx their.qdpx -o study`; "
+    "`qualcode import captions zoom/*.vtt -o transcripts`.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
