@@ -137,10 +137,11 @@ def test_lowercase_names_are_capitalized_so_they_read_as_labels() -> None:
     [
         ("root:x:0:0:root:/root:/bin/bash\n", 1, "expected a cue timing line"),
         ("WEBVTT\n\n1\n00:00:01 --> 00:00:02\nHi.\n", 4, "cannot read the cue timing"),
+        ("WEBVTT\n\n1\n00:00:01.000 -> 00:00:02.000\nHi.\n", 4, "cannot read the cue timing"),
         ("WEBVTT\n\nNOTE nothing here\n", None, "no cues with words"),
         ("", None, "no cues with words"),
     ],
-    ids=["not-captions", "bad-timing", "only-a-note", "empty"],
+    ids=["not-captions", "bad-timing", "single-arrow", "only-a-note", "empty"],
 )
 def test_bad_caption_files_name_the_line(content: str, line: int | None, message: str) -> None:
     with pytest.raises(InterchangeError) as info:

@@ -100,6 +100,8 @@ def parse_captions(text: str, path: str) -> list[Cue]:
         if is_vtt and block[0].split(maxsplit=1)[0] in ("NOTE", "STYLE", "REGION"):
             continue
         timing_at = next((k for k, line in enumerate(block[:2]) if "-->" in line), None)
+        if timing_at is None and len(block) > 1 and block[0].strip().isdigit():
+            timing_at = 1  # a cue number, so the next line is a timing, however garbled
         if timing_at is None:
             raise InterchangeError(
                 "expected a cue timing line such as `00:00:01.000 --> 00:00:04.000`",

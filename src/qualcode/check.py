@@ -18,9 +18,15 @@ from qualcode.codebook.load import LoadedCodebook, merge_codebooks, read_codeboo
 from qualcode.codebook.validate import validate
 from qualcode.diagnostics import Diagnostic, Severity, error, sort_diagnostics, warning
 from qualcode.errors import QualcodeError
-from qualcode.project import CONFIG_NAME, Project, ProjectConfig, display_path, parse_config
+from qualcode.project import (
+    CONFIG_NAME,
+    Project,
+    ProjectConfig,
+    config_position,
+    display_path,
+    parse_config,
+)
 from qualcode.textio import read_text
-from qualcode.yamlio import load_yaml, position_of
 
 
 @dataclass
@@ -130,7 +136,7 @@ def _missing_config_paths(project: Project, config_shown: str) -> list[Diagnosti
         found.append(
             error(
                 config_shown,
-                _config_position(project, "transcripts", "folder"),
+                config_position(project, "transcripts", "folder"),
                 _missing_message("transcripts folder", folder, project.transcripts_dir, "folder"),
                 "config",
                 "create the folder, or fix `transcripts.folder` in qualcode.yaml "
@@ -142,7 +148,7 @@ def _missing_config_paths(project: Project, config_shown: str) -> list[Diagnosti
         found.append(
             warning(
                 config_shown,
-                _config_position(project, "transcripts", "metadata"),
+                config_position(project, "transcripts", "metadata"),
                 _missing_message("metadata file", metadata, project.metadata_path, "file"),
                 "config",
                 "create the CSV (columns: id, ...), fix `transcripts.metadata` in qualcode.yaml, "
@@ -178,23 +184,6 @@ def _missing_message(what: str, written: str, path: Path, kind: str) -> str:
         head, _, _ = written.replace("\\", "/").rstrip("/").rpartition("/")
         message += f" (did you mean {(head + '/' if head else '') + suggestion!r}?)"
     return message
-
-
-def _config_position(project: Project, *keys: str) -> tuple[int, int] | None:
-    """Line and column of a setting's value in qualcode.yaml (None when it cannot be found)."""
-    if project.config_path is None:
-        return None
-    try:
-        node = load_yaml(read_text(project.config_path, max_bytes=1_000_000), "qualcode.yaml").data
-    except QualcodeError:
-        return None
-    pos = None
-    for key in keys:
-        if not isinstance(node, dict) or key not in node:
-            return pos
-        pos = position_of(node, key)
-        node = node[key]
-    return pos
 
 
 def _check_corpus_and_codings(project: Project) -> list[Diagnostic]:

@@ -344,3 +344,20 @@ def load_project(path: str | Path = ".", *, strict: bool = True) -> Project:
             hint=first.hint or "run `qualcode check` to see every problem",
         )
     return Project(root=root, config=config, config_path=config_path, config_diagnostics=diags)
+
+
+def config_position(project: Project, *keys: str) -> tuple[int, int] | None:
+    """Line and column of a setting's value in qualcode.yaml (None when it cannot be found)."""
+    if project.config_path is None:
+        return None
+    try:
+        node = load_yaml(read_text(project.config_path, max_bytes=1_000_000), "qualcode.yaml").data
+    except QualcodeError:
+        return None
+    pos = None
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return pos
+        pos = position_of(node, key)
+        node = node[key]
+    return pos

@@ -808,9 +808,14 @@ def load_corpus(
     config = project.config
     folder = project.transcripts_dir
     if not folder.is_dir():
+        from qualcode.project import config_position
+
+        line, column = config_position(project, "transcripts", "folder") or (None, None)
         raise TranscriptError(
             f"transcripts folder {display_path(folder)!r} does not exist",
-            path=project.config_path,
+            path=display_path(project.config_path) if project.config_path else None,
+            line=line,
+            column=column,
             hint="create it, or set transcripts.folder in qualcode.yaml",
         )
     paths = find_transcript_files(folder, config.extensions)
