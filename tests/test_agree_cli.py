@@ -485,6 +485,14 @@ def test_reliability_min_alpha(tmp_path: Path) -> None:
     assert passes.exit_code == 0, passes.output
 
 
+def test_a_table_with_coders_as_rows_gets_a_warning(tmp_path: Path) -> None:
+    _, result = reliability(tmp_path, "coder,u1,u2,u3\nA,1,2,1\nB,1,2,2\n")
+    assert result.exit_code == 0
+    assert "more coders (3) than units (2); is it transposed?" in result.stderr
+    _, fine = reliability(tmp_path, "unit,a,b\nu1,1,2\nu2,3,3\nu3,5,4\n")
+    assert "transposed" not in fine.stderr
+
+
 def test_reliability_data_errors_name_file_and_line(tmp_path: Path) -> None:
     path, ragged = reliability(tmp_path, "unit,a,b\nu1,1,1\nu2,1\nu3,2,2\n")
     assert ragged.exit_code == 2

@@ -78,6 +78,14 @@ def agree(
         from qualcode.agreement import krippendorff_alpha, percent_agreement, read_reliability_csv
 
         raw, matrix = read_reliability_csv(reliability_data, level.value)
+        if len(raw.coders) > len(raw.unit_ids):
+            # Published tables often print coders as rows; read that way alpha is silently wrong.
+            print(
+                f"warning: {reliability_data} has more coders ({len(raw.coders)}) than units "
+                f"({len(raw.unit_ids)}); is it transposed? qualcode reads one row per unit and "
+                "one column per coder",
+                file=sys.stderr,
+            )
         alpha = krippendorff_alpha(matrix, level.value)
         pairable = sum(1 for row in matrix if sum(v is not None for v in row) >= 2)
         row = {
