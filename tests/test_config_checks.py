@@ -166,7 +166,9 @@ def test_missing_metadata_csv_is_a_warning(
 
 
 @pytest.mark.parametrize(
-    "coder", ["../../evil", "", "a/b", "a\\b", ".hidden", " alice", "alice "], ids=repr
+    "coder",
+    ["../../evil", "", "a/b", "a\\b", ".hidden", " alice", "alice ", "alice bob", "a,b"],
+    ids=repr,
 )
 def test_bad_default_coder(
     runner: CliRunner, project: tuple[Path, MakeProject], coder: str

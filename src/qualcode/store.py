@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -149,13 +150,13 @@ def codings_path(project: Project, coder: str, transcript_id: str) -> Path:
     return project.codings_dir / coder / f"{transcript_id}.jsonl"
 
 
+# A coder's name is a folder name and an item of `--coders a,b`: letters (any script), digits,
+# '-', '_' and inner dots; no spaces, commas or path separators.
+_CODER_NAME = re.compile(r"[^\W_][\w.\-]*")
+
+
 def validate_coder_name(coder: str) -> str:
-    if (
-        not coder
-        or coder.startswith(".")
-        or any(ch in coder for ch in "/\\:\0")
-        or coder != coder.strip()
-    ):
+    if not _CODER_NAME.fullmatch(coder):
         raise UsageError(
             f"coder name {coder!r} cannot be used as a folder name",
             hint="use letters, digits, '-' or '_', e.g. --coder alice",
