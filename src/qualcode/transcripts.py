@@ -105,6 +105,8 @@ _PARTICLES = frozenset(
     | {"do", "dos", "du", "e", "el", "ibn", "la", "le", "les", "van", "ver", "von", "y", "zu"}
 )
 
+_JOINED_PARTICLES = _PARTICLES | {"l"}  # l'Orange
+
 
 def _plausible_name(name: str) -> bool:
     """Every word of a label starts with a capital or a digit (Q, Speaker 2, Maria Lopez); a
@@ -123,7 +125,7 @@ def _plausible_name(name: str) -> bool:
 def _particle_prefixed(word: str) -> bool:
     """al-Hassan, el-Sayed, d'Arcy, d’Souza: a lowercase particle joined to a capitalized name."""
     head, _, rest = word.replace("’", "'").replace("'", "-", 1).partition("-")
-    return bool(rest) and rest[0].isupper() and head.casefold() in _PARTICLES | {"l"}
+    return bool(rest) and rest[0].isupper() and head.casefold() in _JOINED_PARTICLES
 
 
 @dataclass(frozen=True)

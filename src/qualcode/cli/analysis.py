@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import warnings
 from enum import StrEnum
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 
 from qualcode.cli.app import app
 from qualcode.cli.options import CoderOpt, ProjectOpt
+from qualcode.cli.output import warnings_to_stderr
 
 ByOpt = Annotated[
     list[str] | None,
@@ -64,12 +64,6 @@ def _split(codes: str | None) -> list[str] | None:
     return [c.strip() for c in codes.split(",") if c.strip()] if codes else None
 
 
-def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
-    # `summary` runs a tally and quotes on the same data: say each thing once.
-    for message in dict.fromkeys(str(w.message) for w in caught):
-        print(f"warning: {message}", file=sys.stderr)
-
-
 @app.command(
     epilog="Examples: `qualcode tally --by partnership_type`; "
     "`qualcode tally --by partnership_type --by organization_type --percent --level 1`; "
@@ -99,8 +93,7 @@ def tally(
     from qualcode.cli.render import render_rows
 
     proj = _project(project)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_to_stderr():
         frame = tally_codes(
             proj,
             by or [],
@@ -112,7 +105,6 @@ def tally(
             status=status,
             nonzero=nonzero,
         )
-    _show_warnings(caught)
     if output_format is TallyFormat.json:
         from qualcode.export import write_json
 
@@ -192,12 +184,10 @@ def quotes(
     from qualcode.analysis import quotes as select_quotes
 
     proj = _project(project)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_to_stderr():
         frame = select_quotes(
             proj, code_ids or None, by or [], per_group=per_group, coder=coder, status=status
         )
-    _show_warnings(caught)
     records = frame.to_dict(orient="records")
     if output_format is QuoteFormat.json:
         from qualcode.export import write_json
@@ -361,10 +351,8 @@ def summary(
     from qualcode.summary import build_summary
 
     proj = _project(project)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_to_stderr():
         result = build_summary(proj, by or [], per_code=per_code, coder=coder, status=status)
-    _show_warnings(caught)
     if output_format is SummaryFormat.md:
         from qualcode.summary import write_summary_markdown
 

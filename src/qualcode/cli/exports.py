@@ -48,16 +48,14 @@ def export_summary_command(
 
     Same inputs give byte-identical files. Cells a spreadsheet would run as formulas are neutralized.
     """
-    import warnings
 
     from qualcode.bundle import export_summary
-    from qualcode.cli.analysis import _show_warnings
+    from qualcode.cli.output import warnings_to_stderr
     from qualcode.project import load_project
 
     proj = load_project(project or Path.cwd())
     command = _command_without_output(sys.argv[1:]) if "qualcode" in sys.argv[0] else ""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_to_stderr():
         written = export_summary(
             proj,
             output,
@@ -68,7 +66,6 @@ def export_summary_command(
             per_group=per_group,
             command=command or "qualcode export summary",
         )
-    _show_warnings(caught)
     if not quiet:
         for path in written:
             print(f"wrote {path}", file=sys.stderr)

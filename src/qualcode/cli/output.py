@@ -52,6 +52,22 @@ def say(message: str) -> None:
 
 
 @contextlib.contextmanager
+def warnings_to_stderr() -> Iterator[None]:
+    """The library's warnings (missing metadata, uncoded transcripts...) as `warning:` lines.
+
+    Each message once: `summary` runs a tally and quotes on the same data. Nothing is shown when
+    the block fails: its error says what matters.
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        say(f"warning: {message}")
+
+
+@contextlib.contextmanager
 def output_stream(path: Path | None) -> Iterator[TextIO]:
     """stdout, or a file written atomically when the command succeeds."""
     if path is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +11,7 @@ import typer
 
 from qualcode.cli.app import app
 from qualcode.cli.options import CoderOpt, OutputOpt, ProjectOpt, QuietOpt
+from qualcode.cli.output import warnings_to_stderr
 
 ReportByOpt = Annotated[
     list[str] | None,
@@ -68,11 +68,8 @@ def report(
     from qualcode.report import build_report, write_report
 
     proj = _project(project)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_to_stderr():
         text = build_report(proj, by or None, coder=coder, status=status, per_group=per_group)
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
     if output is None:
         sys.stdout.write(text)
         return
@@ -115,11 +112,8 @@ def plot(
 
     plot_format(output)  # fail on a bad suffix before reading the project
     proj = _project(project)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_to_stderr():
         figure = make_plot(proj, kind.value, by or None, coder=coder, status=status)
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
     write_figure(figure, output)
     if not quiet:
         print(f"wrote {output}", file=sys.stderr)
