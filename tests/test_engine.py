@@ -161,6 +161,23 @@ def reference(
     return pairs, spans
 
 
+def stored_result(
+    text: str, segments: Sequence[Seg], rules: Sequence[Rule]
+) -> set[tuple[str, int]]:
+    """(code, segment) pairs from the vectorized path `qualcode code` stores, rules checked too."""
+    matcher = Matcher(rules)
+    views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in segments]
+    found = matcher.coded_segments(text, views)
+    assert found == sorted(found, key=lambda f: (f[0], f[1]))  # the order the file is sorted in
+    expected_rules: dict[tuple[str, int], set[str]] = {}
+    for i, hits in enumerate(matcher.match(text, views)):
+        for h in hits:
+            expected_rules.setdefault((h.code_id, i), set()).add(h.rule_id)
+    assert {(c, i): set(r) for i, c, r in found} == expected_rules
+    assert all(list(r) == sorted(set(r)) for _, _, r in found)
+    return {(c, i) for i, c, _ in found}
+
+
 def engine_result(
     text: str, segments: Sequence[Seg], rules: Sequence[Rule]
 ) -> tuple[set[tuple[str, int]], set[tuple[str, int, int, int]]]:
@@ -354,7 +371,9 @@ def test_matcher_agrees_with_naive_reference(data: st.DataObject) -> None:
     ]
     text = data.draw(texts(vocabulary))
     segs = data.draw(segmentations(len(text)))
-    assert engine_result(text, segs, rule_list) == reference(text, segs, rule_list)
+    expected = reference(text, segs, rule_list)
+    assert engine_result(text, segs, rule_list) == expected
+    assert stored_result(text, segs, rule_list) == expected[0]
 
 
 @FAST

@@ -19,6 +19,7 @@ from qualcode.store import (
     MergeReport,
     anchor_of,
     merge_proposals,
+    proposed_coding,
     read_codings,
     write_codings,
 )
@@ -29,29 +30,22 @@ if TYPE_CHECKING:
 
 
 def propose_codings(transcript: Transcript, matcher: Matcher) -> list[Coding]:
-    """One proposal per (code, segment) that any rule hits, citing every rule that hit."""
-    views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in transcript.segments]
-    proposals = []
+    """One proposal per (code, segment) that any rule hits, citing every rule that hit.
+
+    In (segment, code) order, which is the order the codings file is sorted in.
+    """
+    segments = transcript.segments
+    views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in segments]
     text = transcript.text
-    for segment, rules_by_code in zip(
-        transcript.segments, matcher.match_codes(text, views), strict=True
-    ):
-        if not rules_by_code:
-            continue
-        anchor = anchor_of(text[segment.start : segment.end])
-        for code_id in sorted(rules_by_code):
-            proposals.append(
-                Coding(
-                    code=code_id,
-                    segment=segment.id,
-                    start=segment.start,
-                    end=segment.end,
-                    origin="rule",
-                    status="proposed",
-                    rules=tuple(sorted(rules_by_code[code_id])),
-                    anchor=anchor,
-                )
-            )
+    proposals = []
+    anchor_seg, anchor = -1, ""
+    for seg_no, code_id, rule_ids in matcher.coded_segments(text, views):
+        segment = segments[seg_no]
+        if seg_no != anchor_seg:
+            anchor_seg, anchor = seg_no, anchor_of(text[segment.start : segment.end])
+        proposals.append(
+            proposed_coding(code_id, segment.id, segment.start, segment.end, rule_ids, anchor)
+        )
     return proposals
 
 

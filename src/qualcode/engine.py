@@ -142,6 +142,81 @@ class _Pattern:
     check_right: bool
 
 
+@dataclass(frozen=True)
+class _MatchTables:
+    """A matcher's rules as numpy lookup tables, for `Matcher.coded_segments`."""
+
+    keyword_ptr: Any  # rules using pattern p as a keyword: keyword_rule[keyword_ptr[p]:...[p + 1]]
+    keyword_rule: Any
+    exclude_ptr: Any
+    exclude_rule: Any
+    has_exclude: bool
+    is_near: Any  # pattern -> used as a near term
+    speaker_group: Any  # rule -> index into speaker_sets, -1 for any speaker
+    speaker_sets: list[frozenset[str]]
+    code_rank: Any  # rule -> rank of its code id in code_ids
+    code_ids: list[str]
+    rule_rank: Any  # rule -> rank of its id among all rule ids
+    rule_ids: list[str]
+    rule_alone: list[tuple[str]]
+
+    @classmethod
+    def build(cls, matcher: Matcher) -> _MatchTables:
+        import numpy as np
+
+        def csr(use: int) -> tuple[Any, Any]:
+            counts = [sum(u == use for _, u, _ in uses) for uses in matcher._uses]
+            ptr = np.zeros(len(counts) + 1, dtype=np.int64)
+            np.cumsum(counts, out=ptr[1:])
+            values = [r for uses in matcher._uses for r, u, _ in uses if u == use]
+            return ptr, np.array(values, dtype=np.int64)
+
+        keyword_ptr, keyword_rule = csr(_KEYWORD)
+        exclude_ptr, exclude_rule = csr(_EXCLUDE)
+        speaker_sets: list[frozenset[str]] = []
+        groups = []
+        for allowed in matcher._speakers:
+            if allowed is None:
+                groups.append(-1)
+            else:
+                if allowed not in speaker_sets:
+                    speaker_sets.append(allowed)
+                groups.append(speaker_sets.index(allowed))
+        rules = matcher.rules
+        code_ids = sorted({r.code_id for r in rules})
+        code_index = {c: i for i, c in enumerate(code_ids)}
+        rule_rank = np.empty(len(rules), dtype=np.int64)
+        rule_rank[sorted(range(len(rules)), key=lambda i: rules[i].id)] = np.arange(len(rules))
+        return cls(
+            keyword_ptr,
+            keyword_rule,
+            exclude_ptr,
+            exclude_rule,
+            bool(len(exclude_rule)),
+            np.array([p in matcher._near_patterns for p in range(len(matcher._uses))], dtype=bool),
+            np.array(groups, dtype=np.int64),
+            speaker_sets,
+            np.array([code_index[r.code_id] for r in rules], dtype=np.int64),
+            code_ids,
+            rule_rank,
+            [r.id for r in rules],
+            [(r.id,) for r in rules],
+        )
+
+
+def _expand(ptr: Any, values: Any, pair_pat: Any, pair_seg: Any) -> tuple[Any, Any]:
+    """(values, segment) for every (pattern, segment) pair and every value the pattern maps to."""
+    import numpy as np
+
+    counts = ptr[pair_pat + 1] - ptr[pair_pat]
+    total = int(counts.sum())
+    if not total:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    index = np.repeat(ptr[pair_pat] - (ends - counts), counts) + np.arange(total)
+    return values[index], np.repeat(pair_seg, counts)
+
+
 class Matcher:
     """All rules of a codebook compiled once. Build with `compile_rules`; use `match`."""
 
@@ -151,6 +226,7 @@ class Matcher:
         self.rules = list(rules)
         self.vector_threshold = 256  # below this many raw hits a plain loop is faster than numpy
         self._pattern_arrays: tuple[Any, Any, Any] | None = None
+        self._match_tables: _MatchTables | None = None
         self._patterns: list[_Pattern] = []
         pattern_index: dict[tuple[str, bool], int] = {}
         # pattern index -> [(rule index, use, term index)]
@@ -364,97 +440,128 @@ class Matcher:
         return per_segment
 
     def match_codes(self, text: str, segments: Sequence[SegmentView]) -> list[dict[str, set[str]]]:
-        """Per segment, code id -> ids of the rules that hit: what `qualcode code` stores.
-
-        Same semantics as `match`, without building a Hit per hit: hits are reduced to distinct
-        (pattern, segment) pairs with numpy first, so the Python work grows with the number of
-        coded segments, not with the number of keyword occurrences.
-        """
+        """Per segment, code id -> ids of the rules that hit (see `coded_segments`)."""
         out: list[dict[str, set[str]]] = [{} for _ in segments]
+        for seg_no, code_id, rule_ids in self.coded_segments(text, segments):
+            out[seg_no][code_id] = set(rule_ids)
+        return out
+
+    def coded_segments(
+        self, text: str, segments: Sequence[SegmentView]
+    ) -> list[tuple[int, str, tuple[str, ...]]]:
+        """(segment index, code id, sorted rule ids) for every coded segment, sorted: what `code` stores.
+
+        Same semantics as `match`, without a Hit per hit: a rich codebook makes tens of coded
+        segments per KB of text, so everything up to the final list (word boundaries, segment
+        lookup, pattern -> rule expansion, exclude, speakers, sorting) is done with numpy arrays
+        and the Python work is one tuple per coded segment.
+        """
         if not segments:
-            return out
+            return []
+        import numpy as np
+
+        tables = self._tables()
         norm = normalize(text)
         n_seg = len(segments)
-        starts = [s.start for s in segments]
-        pairs: list[tuple[int, int]] = []
-        near_hits: list[tuple[int, int, int, int]] = []
+        seg_starts = np.fromiter((s.start for s in segments), dtype=np.int64, count=n_seg)
+        seg_ends = np.fromiter((s.end for s in segments), dtype=np.int64, count=n_seg)
         raw = (
             self._automaton.find_matches_as_indexes(norm, overlapping=True)
             if self._automaton is not None
             else []
         )
-        if len(raw) >= self.vector_threshold:
-            import numpy as np
-
-            pat, start, end = self._filter_vectorized(norm, raw)
-            seg_starts = np.array(starts, dtype=np.int64)
-            seg_ends = np.array([s.end for s in segments], dtype=np.int64)
-            seg = np.searchsorted(seg_starts, start, side="right") - 1
-            inside = seg >= 0
-            inside[inside] = start[inside] < seg_ends[seg[inside]]
-            pat, start, end, seg = pat[inside], start[inside], end[inside], seg[inside]
-            keys = np.unique(pat * n_seg + seg)
-            pairs = list(zip((keys // n_seg).tolist(), (keys % n_seg).tolist(), strict=True))
-            if self._near_patterns:
-                near = np.isin(pat, np.array(sorted(self._near_patterns), dtype=np.int64))
-                near_hits = list(
-                    zip(
-                        pat[near].tolist(),
-                        start[near].tolist(),
-                        end[near].tolist(),
-                        seg[near].tolist(),
-                        strict=True,
-                    )
-                )
-        else:
-            seen: set[tuple[int, int]] = set()
-            for pat_no, s, e in self._scan(norm):
-                i = bisect.bisect_right(starts, s) - 1
-                if i < 0 or s >= segments[i].end:
-                    continue
-                seen.add((pat_no, i))
-                if pat_no in self._near_patterns:
-                    near_hits.append((pat_no, s, e, i))
-            pairs = sorted(seen)
-        candidates: set[tuple[int, int]] = set()
-        excluded: set[tuple[int, int]] = set()
-        for pat_no, seg_no in pairs:
-            for rule_no, use, _ in self._uses[pat_no]:
-                if use == _KEYWORD:
-                    candidates.add((rule_no, seg_no))
-                elif use == _EXCLUDE:
-                    excluded.add((rule_no, seg_no))
-        for rule_no, s, _e in self._regex_hits(text, norm):
-            i = bisect.bisect_right(starts, s) - 1
-            if i >= 0 and s < segments[i].end:
-                candidates.add((rule_no, i))
-        terms: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
-        for pat_no, s, e, seg_no in near_hits:
-            for rule_no, use, term in self._uses[pat_no]:
-                if use == _NEAR:
-                    terms[(rule_no, seg_no)].append((term, s, e))
-        for (rule_no, seg_no), term_hits in terms.items():
-            rule = self.rules[rule_no]
-            segment = segments[seg_no]
-            if near_windows(
-                norm, segment.start, segment.end, term_hits, len(rule.near_terms), rule.near_within
+        pat, start, end = self._filter_vectorized(norm, raw)
+        seg = np.searchsorted(seg_starts, start, side="right") - 1
+        inside = seg >= 0
+        inside[inside] = start[inside] < seg_ends[seg[inside]]
+        pat, start, end, seg = pat[inside], start[inside], end[inside], seg[inside]
+        pairs = np.unique(pat * n_seg + seg)
+        pair_pat, pair_seg = pairs // n_seg, pairs % n_seg
+        rule_no, rule_seg = _expand(tables.keyword_ptr, tables.keyword_rule, pair_pat, pair_seg)
+        candidates = [rule_no * n_seg + rule_seg]
+        extra: list[int] = []
+        for regex_rule, s, _e in self._regex_hits(text, norm):
+            i = bisect.bisect_right(seg_starts, s) - 1
+            if i >= 0 and s < seg_ends[i]:
+                extra.append(regex_rule * n_seg + i)
+        if self._near_patterns:
+            near = tables.is_near[pat]
+            terms: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+            for pat_no, s, e, seg_no in zip(
+                pat[near].tolist(),
+                start[near].tolist(),
+                end[near].tolist(),
+                seg[near].tolist(),
+                strict=True,
             ):
-                candidates.add((rule_no, seg_no))
-        speakers = self._speakers
-        allowed_in: dict[tuple[frozenset[str], int], bool] = {}  # rules share few speaker sets
-        for rule_no, seg_no in candidates:
-            if (rule_no, seg_no) in excluded:
-                continue
-            allowed = speakers[rule_no]
-            if allowed is not None:
-                ok = allowed_in.get((allowed, seg_no))
-                if ok is None:
-                    ok = allowed_in[(allowed, seg_no)] = self.allows(rule_no, segments[seg_no])
-                if not ok:
-                    continue
-            rule = self.rules[rule_no]
-            out[seg_no].setdefault(rule.code_id, set()).add(rule.id)
-        return out
+                for near_rule, use, term in self._uses[pat_no]:
+                    if use == _NEAR:
+                        terms[(near_rule, seg_no)].append((term, s, e))
+            for (near_rule, seg_no), term_hits in terms.items():
+                rule = self.rules[near_rule]
+                segment = segments[seg_no]
+                if near_windows(
+                    norm,
+                    segment.start,
+                    segment.end,
+                    term_hits,
+                    len(rule.near_terms),
+                    rule.near_within,
+                ):
+                    extra.append(near_rule * n_seg + seg_no)
+        if extra:
+            candidates.append(np.array(extra, dtype=np.int64))
+        keys = np.unique(np.concatenate(candidates))
+        if tables.has_exclude:
+            ex_rule, ex_seg = _expand(tables.exclude_ptr, tables.exclude_rule, pair_pat, pair_seg)
+            if len(ex_rule):
+                keys = keys[~np.isin(keys, ex_rule * n_seg + ex_seg)]
+        rule_no, seg = keys // n_seg, keys % n_seg
+        group = tables.speaker_group[rule_no]
+        restricted = group >= 0
+        if restricted.any():
+            # rules share a few speaker sets: decide each (set, segment) once
+            allowed = np.ones((len(tables.speaker_sets), n_seg), dtype=bool)
+            for g in np.unique(group[restricted]).tolist():
+                speakers = tables.speaker_sets[g]
+                allowed[g] = [
+                    (s.role or "").casefold() in speakers
+                    or (s.speaker or "").casefold() in speakers
+                    for s in segments
+                ]
+            keep = ~restricted
+            keep[restricted] = allowed[group[restricted], seg[restricted]]
+            rule_no, seg = rule_no[keep], seg[keep]
+        if not len(rule_no):
+            return []
+        code_rank = tables.code_rank[rule_no]
+        order = np.lexsort((tables.rule_rank[rule_no], code_rank, seg))
+        rule_no, seg, code_rank = rule_no[order], seg[order], code_rank[order]
+        firsts = np.flatnonzero(
+            np.concatenate(([True], (seg[1:] != seg[:-1]) | (code_rank[1:] != code_rank[:-1])))
+        )
+        sizes = np.diff(np.append(firsts, len(seg)))
+        code_ids, rule_ids, alone = tables.code_ids, tables.rule_ids, tables.rule_alone
+        rules_list = rule_no.tolist()
+        found = []
+        for first, size, seg_no, code in zip(
+            firsts.tolist(),
+            sizes.tolist(),
+            seg[firsts].tolist(),
+            code_rank[firsts].tolist(),
+            strict=True,
+        ):
+            if size == 1:
+                cited = alone[rules_list[first]]
+            else:  # two rules may share an id across codebooks: cite it once
+                cited = tuple(dict.fromkeys(rule_ids[r] for r in rules_list[first : first + size]))
+            found.append((seg_no, code_ids[code], cited))
+        return found
+
+    def _tables(self) -> _MatchTables:
+        if self._match_tables is None:
+            self._match_tables = _MatchTables.build(self)
+        return self._match_tables
 
     def match_passage(self, passage: str, role: str = "informant") -> list[Hit]:
         """Hits in one free-standing passage spoken by `role` (used for codebook examples)."""
