@@ -924,28 +924,85 @@ def test_nasty_memo_round_trips_through_the_disk(small: Path, runner: CliRunner)
 
 
 @given(
-    memo=st.text(),
-    quote=st.text(),
-    rules=st.lists(st.text(min_size=1), max_size=3),
-    stale=st.booleans(),
+    records=st.lists(
+        st.tuples(
+            st.sampled_from(["", "memo", 'a "quoted"\nmemo ’ 🏠']),  # memo
+            st.sampled_from(["", "quoted text"]),  # quote
+            st.lists(st.text(min_size=1), max_size=3),  # rules
+            st.booleans(),  # stale
+            st.sampled_from(["t3.p1", "t4"]),  # segment
+            st.text(min_size=1),  # code
+        ),
+        min_size=1,
+        max_size=8,
+    ),
     start=st.integers(0, 10**9),
 )
 @settings(max_examples=200, deadline=None)
 def test_formatted_coding_lines_equal_the_json_encoder(
-    memo: str, quote: str, rules: list[str], stale: bool, start: int
+    records: list[tuple[str, str, list[str], bool, str, str]], start: int
 ) -> None:
-    """The hand-formatted JSON line of a coding is byte-identical to json's for the same fields."""
-    from qualcode.store import _ENCODER, _coding_line
+    """Hand-formatted JSON lines are byte-identical to json's for the same fields, also when
+    codings share their segment's fields (formatted once) and differ in memo, quote or stale."""
+    from qualcode.store import _ENCODER, _coding_lines
 
-    coding = Coding("code-1", "t3.p1", start, start + 7, "human", "accepted", tuple(rules),
-                    memo, "ab12cd", quote=quote, stale=stale)  # fmt: skip
-    fields: dict[str, object] = {
-        "code": coding.code, "segment": coding.segment, "start": coding.start,
-        "end": coding.end, "origin": coding.origin, "status": coding.status,
-        "rules": list(coding.rules), "memo": memo, "anchor": coding.anchor,
-    }  # fmt: skip
-    if quote:
-        fields["quote"] = quote
-    if stale:
-        fields["stale"] = True
-    assert _coding_line(coding) == _ENCODER.encode(fields)
+    codings = [
+        Coding(code, segment, start, start + 7, "human", "accepted", tuple(rules), memo,
+               "ab12cd", quote=quote, stale=stale)
+        for memo, quote, rules, stale, segment, code in records
+    ]  # fmt: skip
+    expected = []
+    for coding in codings:
+        fields: dict[str, object] = {
+            "code": coding.code, "segment": coding.segment, "start": coding.start,
+            "end": coding.end, "origin": coding.origin, "status": coding.status,
+            "rules": list(coding.rules), "memo": coding.memo, "anchor": coding.anchor,
+        }  # fmt: skip
+        if coding.quote:
+            fields["quote"] = coding.quote
+        if coding.stale:
+            fields["stale"] = True
+        expected.append(_ENCODER.encode(fields))
+    assert _coding_lines(codings) == expected
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    line=st.one_of(
+        st.text(max_size=30),
+        st.tuples(
+            st.sampled_from(["", " ", "\t", "\r"]),
+            json_values.map(lambda v: json.dumps(v, ensure_ascii=False)),
+            st.sampled_from(["", " ", "\r", "x", "}", ", 1", "]"]),
+        ).map("".join),
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_record_lines_are_read_exactly_as_json_loads_reads_them(line: str) -> None:
+    """The codings reader's fast JSON path accepts and rejects exactly what json.loads does."""
+    from qualcode.store import _json_record
+
+    try:
+        expected = json.loads(line)
+    except json.JSONDecodeError:
+        with pytest.raises(json.JSONDecodeError):
+            _json_record(line)
+    else:
+        assert _json_record(line) == expected
+
+
+def test_a_coding_record_missing_a_field_names_it(small: Path, runner: CliRunner) -> None:
+    assert code(runner).exit_code == 0
+    path = jsonl(small, "alpha-clt")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[1] = '{"code": "housing", "segment": "t2", "start": 5}'
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = code(runner)
+    assert result.exit_code == 2
+    assert "alpha-clt.jsonl:2: error: corrupt codings record: missing field(s) end" in result.stderr

@@ -164,10 +164,12 @@ def reference(
 def stored_result(
     text: str, segments: Sequence[Seg], rules: Sequence[Rule]
 ) -> set[tuple[str, int]]:
-    """(code, segment) pairs from the vectorized path `qualcode code` stores, rules checked too."""
+    """(code, segment) pairs from the path `qualcode code` stores (both variants), rules checked too."""
     matcher = Matcher(rules)
     views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in segments]
-    found = matcher.coded_segments(text, views)
+    found = matcher.coded_segments(text, views)  # few hits: plain Python
+    matcher.vector_threshold = 0
+    assert matcher.coded_segments(text, views) == found  # numpy
     assert found == sorted(found, key=lambda f: (f[0], f[1]))  # the order the file is sorted in
     expected_rules: dict[tuple[str, int], set[str]] = {}
     for i, hits in enumerate(matcher.match(text, views)):

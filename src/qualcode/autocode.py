@@ -7,7 +7,9 @@ old or new, and the next run simply completes the job.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,12 +65,15 @@ def code_one(
     project: Project, matcher: Matcher, transcript_id: str, coder: str
 ) -> TranscriptResult:
     """Code one transcript and write its codings file; input problems are returned, not raised."""
-    known_rules = {rule.id for rule in matcher.rules}
     try:
         transcript = project.corpus.load(transcript_id)
         proposals = propose_codings(transcript, matcher)
         merged, report = merge_proposals(
-            read_codings(project, coder, transcript_id), proposals, transcript, coder, known_rules
+            read_codings(project, coder, transcript_id),
+            proposals,
+            transcript,
+            coder,
+            matcher.rule_ids,
         )
         write_codings(project, merged)
     except QualcodeError as exc:
@@ -92,6 +97,8 @@ def _init_worker(root: str, encoding: str | None = None) -> None:
         project.config = replace(project.config, encoding=encoding)
     _worker["project"] = project
     _worker["matcher"] = compile_rules(project.codebook)
+    gc.freeze()
+    gc.set_threshold(50_000, *gc.get_threshold()[1:])
 
 
 def _work(args: tuple[str, str]) -> TranscriptResult:
@@ -122,22 +129,44 @@ def iter_code_corpus(
     yield from _run(project, transcript_ids, coder, jobs)
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while coding.
+
+    Each transcript allocates thousands of small objects (a proposal per coded segment and code)
+    that die with it and form no cycles; with the default threshold the collector walks them,
+    and every object of the project and the matcher, many times per transcript. That was a
+    fifth of a run with a rich codebook.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()  # what exists now (project, codebook, matcher) lives for the whole run
+    gc.set_threshold(50_000, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 def _run(
     project: Project, transcript_ids: Sequence[str], coder: str, jobs: int
 ) -> Iterator[TranscriptResult]:
-    matcher = compile_rules(project.codebook)
     if jobs <= 1 or len(transcript_ids) < 2:
-        for transcript_id in transcript_ids:
-            yield code_one(project, matcher, transcript_id, coder)
+        matcher = compile_rules(project.codebook)
+        with _fewer_collections():
+            for transcript_id in transcript_ids:
+                yield code_one(project, matcher, transcript_id, coder)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context(
-        "forkserver" if hasattr(multiprocessing, "get_context") else None
-    )
+    # forkserver, not fork: the progress bar's thread may hold a lock at the moment of a fork.
+    # Workers fork from a server that has imported qualcode already; each compiles the matcher
+    # once (the main process does not need one).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["qualcode.autocode", "qualcode.project"])
     with ProcessPoolExecutor(
-        max_workers=jobs,
+        max_workers=min(jobs, len(transcript_ids)),
         mp_context=context,
         initializer=_init_worker,
         initargs=(str(Path(project.root)), project.config.encoding),

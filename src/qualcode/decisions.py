@@ -353,9 +353,8 @@ def _open_codings(project: Project, coder: str, transcript_id: str, matcher: Mat
     codings = read_codings(project, coder, transcript_id)
     if codings is not None and codings.sha256 == transcript.sha256:
         return _Open(transcript, codings)
-    known_rules = {rule.id for rule in matcher.rules}
     merged, report = merge_proposals(
-        codings, propose_codings(transcript, matcher), transcript, coder, known_rules
+        codings, propose_codings(transcript, matcher), transcript, coder, matcher.rule_ids
     )
     note = (
         f"{transcript_id}: no codings yet for {coder!r}, ran the rules first"

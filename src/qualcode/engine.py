@@ -224,6 +224,7 @@ class Matcher:
         import ahocorasick_rs  # heavy-ish native module: only loaded when matching
 
         self.rules = list(rules)
+        self.rule_ids = frozenset(rule.id for rule in self.rules)
         self.vector_threshold = 256  # below this many raw hits a plain loop is faster than numpy
         self._pattern_arrays: tuple[Any, Any, Any] | None = None
         self._match_tables: _MatchTables | None = None
@@ -300,6 +301,12 @@ class Matcher:
         if len(raw) >= self.vector_threshold:
             pat, start, end = self._filter_vectorized(norm, raw)
             return list(zip(pat.tolist(), start.tolist(), end.tolist(), strict=True))
+        return self._filter_loop(norm, raw)
+
+    def _filter_loop(
+        self, norm: str, raw: list[tuple[int, int, int]]
+    ) -> list[tuple[int, int, int]]:
+        """Word-boundary test and stem extension, hit by hit (few hits: no numpy needed)."""
         found = []
         patterns = self._patterns
         n = len(norm)
@@ -452,24 +459,99 @@ class Matcher:
         """(segment index, code id, sorted rule ids) for every coded segment, sorted: what `code` stores.
 
         Same semantics as `match`, without a Hit per hit: a rich codebook makes tens of coded
-        segments per KB of text, so everything up to the final list (word boundaries, segment
-        lookup, pattern -> rule expansion, exclude, speakers, sorting) is done with numpy arrays
-        and the Python work is one tuple per coded segment.
+        segments per KB of text, so with many hits everything up to the final list (word
+        boundaries, segment lookup, pattern -> rule expansion, exclude, speakers, sorting) is
+        done with numpy arrays and the Python work is one tuple per coded segment.
         """
         if not segments:
             return []
-        import numpy as np
-
-        tables = self._tables()
         norm = normalize(text)
-        n_seg = len(segments)
-        seg_starts = np.fromiter((s.start for s in segments), dtype=np.int64, count=n_seg)
-        seg_ends = np.fromiter((s.end for s in segments), dtype=np.int64, count=n_seg)
         raw = (
             self._automaton.find_matches_as_indexes(norm, overlapping=True)
             if self._automaton is not None
             else []
         )
+        if len(raw) < self.vector_threshold:
+            return self._coded_few(text, norm, raw, segments)
+        return self._coded_many(text, norm, raw, segments)
+
+    def _coded_few(
+        self,
+        text: str,
+        norm: str,
+        raw: list[tuple[int, int, int]],
+        segments: Sequence[SegmentView],
+    ) -> list[tuple[int, str, tuple[str, ...]]]:
+        """`coded_segments` for few hits, in plain Python (importing numpy costs more)."""
+        starts = [s.start for s in segments]
+        pairs: set[tuple[int, int]] = set()
+        near_hits = []
+        for pat_no, s, e in self._filter_loop(norm, raw):
+            i = bisect.bisect_right(starts, s) - 1
+            if i < 0 or s >= segments[i].end:
+                continue
+            pairs.add((pat_no, i))
+            if pat_no in self._near_patterns:
+                near_hits.append((pat_no, s, e, i))
+        candidates: set[tuple[int, int]] = set()
+        excluded: set[tuple[int, int]] = set()
+        for pat_no, seg_no in pairs:
+            for rule_no, use, _ in self._uses[pat_no]:
+                if use == _KEYWORD:
+                    candidates.add((rule_no, seg_no))
+                elif use == _EXCLUDE:
+                    excluded.add((rule_no, seg_no))
+        candidates.update(self._regex_and_near(text, norm, segments, starts, near_hits))
+        found: dict[tuple[int, str], set[str]] = defaultdict(set)
+        for rule_no, seg_no in candidates - excluded:
+            if self.allows(rule_no, segments[seg_no]):
+                rule = self.rules[rule_no]
+                found[(seg_no, rule.code_id)].add(rule.id)
+        return [(seg, code, tuple(sorted(ids))) for (seg, code), ids in sorted(found.items())]
+
+    def _regex_and_near(
+        self,
+        text: str,
+        norm: str,
+        segments: Sequence[SegmentView],
+        starts: list[int],
+        near_hits: Iterable[tuple[int, int, int, int]],
+    ) -> list[tuple[int, int]]:
+        """(rule, segment) coded by regex rules and by `near` rules, given the near terms' hits."""
+        found = []
+        for rule_no, s, _e in self._regex_hits(text, norm):
+            i = bisect.bisect_right(starts, s) - 1
+            if i >= 0 and s < segments[i].end:
+                found.append((rule_no, i))
+        terms: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+        for pat_no, s, e, seg_no in near_hits:
+            for rule_no, use, term in self._uses[pat_no]:
+                if use == _NEAR:
+                    terms[(rule_no, seg_no)].append((term, s, e))
+        for (rule_no, seg_no), term_hits in terms.items():
+            rule = self.rules[rule_no]
+            segment = segments[seg_no]
+            if near_windows(
+                norm, segment.start, segment.end, term_hits, len(rule.near_terms), rule.near_within
+            ):
+                found.append((rule_no, seg_no))
+        return found
+
+    def _coded_many(
+        self,
+        text: str,
+        norm: str,
+        raw: list[tuple[int, int, int]],
+        segments: Sequence[SegmentView],
+    ) -> list[tuple[int, str, tuple[str, ...]]]:
+        """`coded_segments` with numpy, for many hits."""
+        import numpy as np
+
+        tables = self._tables()
+        n_seg = len(segments)
+        starts = [s.start for s in segments]
+        seg_starts = np.array(starts, dtype=np.int64)
+        seg_ends = np.fromiter((s.end for s in segments), dtype=np.int64, count=n_seg)
         pat, start, end = self._filter_vectorized(norm, raw)
         seg = np.searchsorted(seg_starts, start, side="right") - 1
         inside = seg >= 0
@@ -479,36 +561,20 @@ class Matcher:
         pair_pat, pair_seg = pairs // n_seg, pairs % n_seg
         rule_no, rule_seg = _expand(tables.keyword_ptr, tables.keyword_rule, pair_pat, pair_seg)
         candidates = [rule_no * n_seg + rule_seg]
-        extra: list[int] = []
-        for regex_rule, s, _e in self._regex_hits(text, norm):
-            i = bisect.bisect_right(seg_starts, s) - 1
-            if i >= 0 and s < seg_ends[i]:
-                extra.append(regex_rule * n_seg + i)
+        near_hits: Iterable[tuple[int, int, int, int]] = ()
         if self._near_patterns:
             near = tables.is_near[pat]
-            terms: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
-            for pat_no, s, e, seg_no in zip(
+            near_hits = zip(
                 pat[near].tolist(),
                 start[near].tolist(),
                 end[near].tolist(),
                 seg[near].tolist(),
                 strict=True,
-            ):
-                for near_rule, use, term in self._uses[pat_no]:
-                    if use == _NEAR:
-                        terms[(near_rule, seg_no)].append((term, s, e))
-            for (near_rule, seg_no), term_hits in terms.items():
-                rule = self.rules[near_rule]
-                segment = segments[seg_no]
-                if near_windows(
-                    norm,
-                    segment.start,
-                    segment.end,
-                    term_hits,
-                    len(rule.near_terms),
-                    rule.near_within,
-                ):
-                    extra.append(near_rule * n_seg + seg_no)
+            )
+        extra = [
+            rule * n_seg + seg_no
+            for rule, seg_no in self._regex_and_near(text, norm, segments, starts, near_hits)
+        ]
         if extra:
             candidates.append(np.array(extra, dtype=np.int64))
         keys = np.unique(np.concatenate(candidates))

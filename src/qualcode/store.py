@@ -22,11 +22,13 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import json.scanner
 import os
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Set as AbstractSet
+from dataclasses import MISSING, dataclass, field, replace
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -134,7 +136,7 @@ class CodingsFile:
             "sha256": self.sha256,
         }
         codings = sorted(self.codings, key=_CODING_ORDER)
-        lines = list(map(_coding_line, codings))
+        lines = _coding_lines(codings)
         if self.notes:
             spans = [(c.start, c.end) for c in codings]
             merged: list[str] = []
@@ -155,24 +157,40 @@ _CODING_ORDER = attrgetter("start", "end", "code", "origin")
 _NOTE_ORDER = attrgetter("start", "end")
 
 
-def _coding_line(coding: Coding) -> str:
-    """One coding as a JSON line, exactly what `_ENCODER.encode` gives for its fields.
+# Every field of a coding but its code and rules: shared by all codings of one segment.
+_SEGMENT_FIELDS = attrgetter(
+    "segment", "start", "end", "origin", "status", "memo", "anchor", "quote", "stale"
+)
 
-    Formatted directly because a big run writes tens of thousands of codings per MB of text and
-    building a dict per coding for the encoder was the largest cost of writing them.
+
+def _coding_lines(codings: Sequence[Coding]) -> list[str]:
+    """Codings as JSON lines, exactly what `_ENCODER.encode` gives for their fields.
+
+    Formatted directly, and with what the codings of one segment share formatted once: a big
+    run writes tens of codings per segment and hundreds of thousands per run, and building a
+    dict per coding for the encoder was the largest cost of writing them.
     """
     q = _quote_json
-    line = (
-        f'{{"code": {q(coding.code)}, "segment": {q(coding.segment)}, "start": {coding.start:d}, '
-        f'"end": {coding.end:d}, "origin": {q(coding.origin)}, "status": {q(coding.status)}, '
-        f'"rules": [{", ".join(map(q, coding.rules))}], "memo": {q(coding.memo)}, '
-        f'"anchor": {q(coding.anchor)}'
-    )
-    if coding.quote:
-        line += f', "quote": {q(coding.quote)}'
-    if coding.stale:
-        line += ', "stale": true'
-    return line + "}"
+    shared_parts: dict[tuple[Any, ...], tuple[str, str]] = {}
+    lines = []
+    for coding, shared in zip(codings, map(_SEGMENT_FIELDS, codings), strict=True):
+        parts = shared_parts.get(shared)
+        if parts is None:
+            segment, start, end, origin, status, memo, anchor, quote, stale = shared
+            tail = f'], "memo": {q(memo)}, "anchor": {q(anchor)}'
+            if quote:
+                tail += f', "quote": {q(quote)}'
+            if stale:
+                tail += ', "stale": true'
+            parts = shared_parts[shared] = (
+                f', "segment": {q(segment)}, "start": {start:d}, "end": {end:d}, '
+                f'"origin": {q(origin)}, "status": {q(status)}, "rules": [',
+                tail + "}",
+            )
+        rules = coding.rules
+        cited = q(rules[0]) if len(rules) == 1 else ", ".join(map(q, rules))
+        lines.append(f'{{"code": {q(coding.code)}{parts[0]}{cited}{parts[1]}')
+    return lines
 
 
 def _note_line(note: SegmentNote) -> str:
@@ -206,6 +224,51 @@ def validate_coder_name(coder: str) -> str:
     return coder
 
 
+# json.loads in three Python layers costs more than the C scanner's work on a short line, and
+# a codings file can hold a hundred thousand lines.
+_scan_json = json.scanner.make_scanner(json.JSONDecoder())
+
+
+def _json_record(line: str) -> Any:
+    """`json.loads(line)`: the C scanner alone when it reads the whole line, else json.loads."""
+    try:
+        value, end = _scan_json(line, 0)
+    except (StopIteration, json.JSONDecodeError):
+        end = -1
+    return value if end == len(line) else json.loads(line)  # json.loads raises with its message
+
+
+_CODING_FIELDS = frozenset(Coding.__dataclass_fields__)
+_CODING_REQUIRED = frozenset(
+    name for name, f in Coding.__dataclass_fields__.items() if f.default is MISSING
+)
+_CODING_DEFAULTS = {
+    name: f.default for name, f in Coding.__dataclass_fields__.items() if f.default is not MISSING
+}
+
+
+def _coding_record(data: dict[str, Any]) -> Coding:
+    """A Coding from one JSON record, checked; built without `__init__` (see proposed_coding)."""
+    keys = data.keys()
+    unknown = keys - _CODING_FIELDS
+    if unknown:
+        raise TypeError(f"unknown field(s) {', '.join(sorted(unknown))}")
+    missing = _CODING_REQUIRED - keys
+    if missing:
+        raise TypeError(f"missing field(s) {', '.join(sorted(missing))}")
+    fields = {**_CODING_DEFAULTS, **data}
+    fields["rules"] = tuple(fields["rules"])
+    if fields["status"] not in STATUSES:
+        raise TypeError(f"status must be one of {', '.join(STATUSES)}")
+    if fields["origin"] not in ORIGINS:
+        raise TypeError(f"origin must be one of {', '.join(ORIGINS)}")
+    if not (isinstance(fields["start"], int) and isinstance(fields["end"], int)):
+        raise TypeError("start and end must be integers")
+    coding = _new_object(Coding)
+    _set_attribute(coding, "__dict__", fields)
+    return coding
+
+
 def parse_codings(text: str, path: str) -> CodingsFile:
     """Parse a codings file; any corrupt line raises StoreError naming the line."""
     lines = text.split("\n")
@@ -232,28 +295,16 @@ def parse_codings(text: str, path: str) -> CodingsFile:
         str(header.get("coder", "")),
         str(header.get("sha256", "")),
     )
-    coding_fields = set(Coding.__dataclass_fields__)
     note_fields = set(SegmentNote.__dataclass_fields__)
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = _json_record(line)
             if not isinstance(data, dict):
                 raise TypeError("a record must be a JSON object")
             if "code" in data:
-                unknown = set(data) - coding_fields
-                if unknown:
-                    raise TypeError(f"unknown field(s) {', '.join(sorted(unknown))}")
-                data["rules"] = tuple(data.get("rules", ()))
-                record = Coding(**data)
-                if record.status not in STATUSES:
-                    raise TypeError(f"status must be one of {', '.join(STATUSES)}")
-                if record.origin not in ORIGINS:
-                    raise TypeError(f"origin must be one of {', '.join(ORIGINS)}")
-                if not (isinstance(record.start, int) and isinstance(record.end, int)):
-                    raise TypeError("start and end must be integers")
-                result.codings.append(record)
+                result.codings.append(_coding_record(data))
             else:
                 unknown = set(data) - note_fields
                 if unknown:
@@ -419,12 +470,16 @@ def _nearest_occurrence(text: str, quote: str, near: int) -> int:
     return best
 
 
+# What a new proposal renews in a rule coding the coder already has (its decision and memo stay).
+_renewed = attrgetter("rules", "start", "end", "anchor", "stale")
+
+
 def merge_proposals(
     old: CodingsFile | None,
     proposals: Sequence[Coding],
     transcript: Transcript,
     coder: str,
-    known_rules: set[str],
+    known_rules: AbstractSet[str],
 ) -> tuple[CodingsFile, MergeReport]:
     """New rule proposals merged into a coder's file, keeping every human decision.
 
@@ -456,8 +511,8 @@ def merge_proposals(
             continue
         matched.add(key)
         for previous in previous_codings:
-            result.append(
-                replace(
+            if previous.origin == "rule" and _renewed(previous) != _renewed(proposal):
+                previous = replace(
                     previous,
                     rules=proposal.rules,
                     start=proposal.start,
@@ -465,9 +520,7 @@ def merge_proposals(
                     anchor=proposal.anchor,
                     stale=False,
                 )
-                if previous.origin == "rule"
-                else previous
-            )
+            result.append(previous)
             kept += 1
     for key, previous_codings in existing.items():
         if key in matched:
@@ -481,7 +534,7 @@ def merge_proposals(
             gone_rules.update(missing)
             removed += 1
     # What the file now holds stale, counted as `qualcode check` reports it.
-    stale = sum(c.stale for c in result) + sum(
+    stale = (sum(c.stale for c in result) if existing else 0) + sum(
         n.stale and bool(n.memo or n.reviewed) for n in current.notes
     )
     merged = CodingsFile(transcript.id, coder, transcript.sha256, result, current.notes)
