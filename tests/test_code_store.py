@@ -1006,3 +1006,38 @@ def test_a_coding_record_missing_a_field_names_it(small: Path, runner: CliRunner
     result = code(runner)
     assert result.exit_code == 2
     assert "alpha-clt.jsonl:2: error: corrupt codings record: missing field(s) end" in result.stderr
+
+
+def test_a_codings_file_that_cannot_be_written_fails_alone_and_keeps_its_old_version(
+    small: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files are written by a background thread; its errors still reach their transcript."""
+    import errno
+
+    import qualcode.store
+
+    assert code(runner).exit_code == 0
+    before = jsonl(small, "alpha-clt").read_bytes()
+    others = {p.name for p in (small / "codings" / "auto").iterdir()}
+    write = qualcode.store.atomic_write_text
+
+    def full_disk(path: Path, text: str) -> None:
+        if path.name == "alpha-clt.jsonl":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write(path, text + "\n")  # a visible change in the files that are written
+
+    monkeypatch.setattr(qualcode.store, "atomic_write_text", full_disk)
+    result = code(runner)
+    assert result.exit_code == 2
+    assert "alpha-clt.jsonl: error: cannot write codings file: No space left on device" in (
+        result.stderr
+    )
+    assert "1 transcript could not be coded" in result.stderr
+    assert jsonl(small, "alpha-clt").read_bytes() == before
+    assert {p.name for p in (small / "codings" / "auto").iterdir()} == others  # no temp files
+    assert all(
+        (small / "codings" / "auto" / name).read_text(encoding="utf-8").endswith("\n\n")
+        for name in others
+        if name != "alpha-clt.jsonl"
+    )
+    assert len(others) > 1

@@ -8,7 +8,7 @@ old or new, and the next run simply completes the job.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ from qualcode.engine import Matcher, SegmentView, compile_rules
 from qualcode.errors import QualcodeError
 from qualcode.store import (
     Coding,
+    CodingsFile,
     MergeReport,
     anchor_of,
     merge_proposals,
@@ -27,6 +28,8 @@ from qualcode.store import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from qualcode.project import Project
     from qualcode.transcripts import Transcript
 
@@ -65,6 +68,41 @@ def code_one(
     project: Project, matcher: Matcher, transcript_id: str, coder: str
 ) -> TranscriptResult:
     """Code one transcript and write its codings file; input problems are returned, not raised."""
+    (result,) = code_transcripts(project, matcher, [transcript_id], coder)
+    return result
+
+
+def code_transcripts(
+    project: Project, matcher: Matcher, transcript_ids: Iterable[str], coder: str
+) -> Iterator[TranscriptResult]:
+    """Code transcripts in order, yielding each result once its codings file is on disk.
+
+    Files are written (temp file, fsync, rename) by a background thread while the next
+    transcripts are coded: waiting for the disk was up to a third of a run, and fsync releases
+    the GIL. At most `_WRITES_PENDING` files wait to be written, so memory stays flat.
+    """
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    pending: deque[tuple[TranscriptResult, Future[Path] | None]] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qualcode-write") as writer:
+        for transcript_id in transcript_ids:
+            result, merged = _code_in_memory(project, matcher, transcript_id, coder)
+            written = writer.submit(write_codings, project, merged) if merged else None
+            pending.append((result, written))
+            if len(pending) > _WRITES_PENDING:
+                yield _once_written(*pending.popleft())
+        while pending:
+            yield _once_written(*pending.popleft())
+
+
+# Enough to ride out a slow fsync (two workers' fsyncs queue up in the filesystem's journal).
+_WRITES_PENDING = 4
+
+
+def _code_in_memory(
+    project: Project, matcher: Matcher, transcript_id: str, coder: str
+) -> tuple[TranscriptResult, CodingsFile | None]:
     try:
         transcript = project.corpus.load(transcript_id)
         proposals = propose_codings(transcript, matcher)
@@ -75,12 +113,21 @@ def code_one(
             coder,
             matcher.rule_ids,
         )
-        write_codings(project, merged)
     except QualcodeError as exc:
-        return TranscriptResult(transcript_id, error=exc)
-    return TranscriptResult(
+        return TranscriptResult(transcript_id, error=exc), None
+    result = TranscriptResult(
         transcript_id, len(transcript.text), len(proposals), report, transcript.warnings
     )
+    return result, merged
+
+
+def _once_written(result: TranscriptResult, written: Future[Path] | None) -> TranscriptResult:
+    if written is not None:
+        try:
+            written.result()
+        except QualcodeError as exc:  # disk full...: the old file is unchanged
+            return TranscriptResult(result.transcript_id, error=exc)
+    return result
 
 
 # Worker-process state: the project and compiled matcher, built once per worker.
@@ -101,9 +148,9 @@ def _init_worker(root: str, encoding: str | None = None) -> None:
     gc.set_threshold(50_000, *gc.get_threshold()[1:])
 
 
-def _work(args: tuple[str, str]) -> TranscriptResult:
-    transcript_id, coder = args
-    return code_one(_worker["project"], _worker["matcher"], transcript_id, coder)  # type: ignore[arg-type]
+def _work(args: tuple[list[str], str]) -> list[TranscriptResult]:
+    transcript_ids, coder = args
+    return list(code_transcripts(_worker["project"], _worker["matcher"], transcript_ids, coder))  # type: ignore[arg-type]
 
 
 def code_corpus(
@@ -154,8 +201,7 @@ def _run(
     if jobs <= 1 or len(transcript_ids) < 2:
         matcher = compile_rules(project.codebook)
         with _fewer_collections():
-            for transcript_id in transcript_ids:
-                yield code_one(project, matcher, transcript_id, coder)
+            yield from code_transcripts(project, matcher, transcript_ids, coder)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -171,4 +217,9 @@ def _run(
         initializer=_init_worker,
         initargs=(str(Path(project.root)), project.config.encoding),
     ) as pool:
-        yield from pool.map(_work, [(tid, coder) for tid in transcript_ids], chunksize=1)
+        # Several transcripts per task, so a worker codes some while it writes others; at least
+        # four tasks per worker, so that they all finish at about the same time.
+        size = max(1, min(16, len(transcript_ids) // (4 * jobs)))
+        batches = [list(transcript_ids[i : i + size]) for i in range(0, len(transcript_ids), size)]
+        for results in pool.map(_work, [(batch, coder) for batch in batches]):
+            yield from results
