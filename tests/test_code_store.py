@@ -1041,3 +1041,31 @@ def test_a_codings_file_that_cannot_be_written_fails_alone_and_keeps_its_old_ver
         if name != "alpha-clt.jsonl"
     )
     assert len(others) > 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("code", "5", "code must be a string"),
+        ("memo", "null", "memo must be a string"),
+        ("rules", "[1]", "rules must be a list of rule ids"),
+        ("start", '"5"', "start and end must be integers"),
+    ],
+)
+def test_a_hand_edited_record_of_the_wrong_type_is_reported_not_a_crash(
+    small: Path, runner: CliRunner, field: str, value: str, message: str
+) -> None:
+    assert code(runner).exit_code == 0
+    path = jsonl(small, "alpha-clt")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    record = json.loads(lines[1])
+    record["status"] = "accepted"  # a decision: kept whatever the rules say
+    lines[1] = json.dumps(record).replace(
+        f'"{field}": {json.dumps(record[field])}', f'"{field}": {value}'
+    )
+    path.write_text("\n".join(lines), encoding="utf-8")
+    for args, exit_code in ((["code"], 2), (["check"], 1)):
+        result = runner.invoke(app, args)
+        assert result.exit_code == exit_code, result.output
+        assert "alpha-clt.jsonl:2" in result.output + result.stderr
+        assert message in result.output + result.stderr

@@ -88,7 +88,7 @@ def code_transcripts(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qualcode-write") as writer:
         for transcript_id in transcript_ids:
             result, merged = _code_in_memory(project, matcher, transcript_id, coder)
-            written = writer.submit(write_codings, project, merged) if merged else None
+            written = None if merged is None else writer.submit(write_codings, project, merged)
             pending.append((result, written))
             if len(pending) > _WRITES_PENDING:
                 yield _once_written(*pending.popleft())

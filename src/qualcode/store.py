@@ -262,11 +262,24 @@ def _coding_record(data: dict[str, Any]) -> Coding:
         raise TypeError(f"status must be one of {', '.join(STATUSES)}")
     if fields["origin"] not in ORIGINS:
         raise TypeError(f"origin must be one of {', '.join(ORIGINS)}")
-    if not (isinstance(fields["start"], int) and isinstance(fields["end"], int)):
-        raise TypeError("start and end must be integers")
+    _check_types(fields)
+    if not all(isinstance(rule, str) for rule in fields["rules"]):
+        raise TypeError("rules must be a list of rule ids (strings)")
     coding = _new_object(Coding)
     _set_attribute(coding, "__dict__", fields)
     return coding
+
+
+_STRING_FIELDS = ("code", "segment", "memo", "anchor", "quote")
+
+
+def _check_types(fields: dict[str, Any]) -> None:
+    """A record's values have the types the rest of qualcode relies on (a hand edit may not)."""
+    if not (isinstance(fields["start"], int) and isinstance(fields["end"], int)):
+        raise TypeError("start and end must be integers")
+    for name in _STRING_FIELDS:
+        if not isinstance(fields.get(name, ""), str):
+            raise TypeError(f"{name} must be a string")
 
 
 def parse_codings(text: str, path: str) -> CodingsFile:
@@ -309,7 +322,9 @@ def parse_codings(text: str, path: str) -> CodingsFile:
                 unknown = set(data) - note_fields
                 if unknown:
                     raise TypeError(f"unknown field(s) {', '.join(sorted(unknown))}")
-                result.notes.append(SegmentNote(**data))
+                note = SegmentNote(**data)
+                _check_types(note.__dict__)
+                result.notes.append(note)
         except (json.JSONDecodeError, TypeError, ValueError) as exc:
             raise StoreError(
                 f"corrupt codings record: {exc}",
