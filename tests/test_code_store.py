@@ -1069,3 +1069,53 @@ def test_a_hand_edited_record_of_the_wrong_type_is_reported_not_a_crash(
         assert result.exit_code == exit_code, result.output
         assert "alpha-clt.jsonl:2" in result.output + result.stderr
         assert message in result.output + result.stderr
+
+
+def test_a_note_sorts_after_a_coding_with_an_empty_code_on_its_span() -> None:
+    """A hand edit can leave a coding without a code; the file order stays what it always was."""
+    cf = CodingsFile(
+        "t", "c", "x", [Coding("", "s1", 0, 5), Coding("a", "s1", 0, 5)], [SegmentNote("s1", 0, 5)]
+    )
+    lines = cf.to_text().splitlines()[1:]
+    assert [json.loads(line).get("code", "note") for line in lines] == ["", "note", "a"]
+
+
+def test_a_kept_coding_with_a_falsy_stale_value_is_renewed(small: Path, runner: CliRunner) -> None:
+    """`"stale": 0.0` (a hand edit) is rewritten as not stale, and the summary counts stay whole."""
+    assert code(runner).exit_code == 0
+    path = jsonl(small, "alpha-clt")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[1] = lines[1][:-1] + ', "stale": 0.0}'
+    stale_note = (
+        '{"segment": "t9", "start": 1, "end": 2, "reviewed": false, "memo": "x", "stale": true}'
+    )
+    lines.insert(1, stale_note)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = code(runner, "alpha-clt")
+    assert result.exit_code == 0, result.stderr
+    assert "0 new proposals, 4 kept, 0 removed, 0 re-anchored, 1 stale\n" in result.stderr
+    assert path.read_text(encoding="utf-8").count('"stale"') == 1  # the note's
+
+
+def test_an_id_given_twice_is_coded_once(small: Path, runner: CliRunner) -> None:
+    result = code(runner, "alpha-clt", "alpha-clt")
+    assert result.exit_code == 0, result.stderr
+    assert "coded 1 transcript " in result.stderr
+    assert "4 new proposals, 0 kept" in result.stderr
+
+
+def test_a_lone_surrogate_in_a_memo_is_an_error_on_its_file_not_a_crash(
+    small: Path, runner: CliRunner
+) -> None:
+    assert code(runner).exit_code == 0
+    path = jsonl(small, "alpha-clt")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[1] = lines[1].replace('"memo": ""', '"memo": "\\ud800"')
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = code(runner)
+    assert result.exit_code == 2, result.stderr
+    assert "alpha-clt.jsonl: error: cannot write codings file: '\\ud800' is not a character" in (
+        result.stderr
+    )
+    assert "lone surrogate" in result.stderr
+    assert jsonl(small, "beta-roc").is_file()

@@ -550,3 +550,13 @@ def test_matcher_agrees_with_reference_on_the_bundled_study(
     engine_pairs, engine_spans = engine_result(transcript.text, segs, rule_list)
     assert len(engine_pairs) > 10  # the study's rules do code these interviews
     assert (engine_pairs, engine_spans) == reference(transcript.text, segs, rule_list)
+
+
+def test_a_stem_in_a_text_that_is_one_long_word() -> None:
+    """No non-word character at all: a stem runs to the end of the text (numpy and plain paths)."""
+    rule = Rule("c/1", "c", "keywords", keywords=("a*",), speakers=("*",))
+    text = "a" * 300
+    for threshold in (0, 10**9):
+        matcher = Matcher([rule])
+        matcher.vector_threshold = threshold
+        assert matcher.coded_segments(text, [SegmentView(0, 300)]) == [(0, "c", ("c/1",))]

@@ -86,14 +86,20 @@ def code_transcripts(
 
     pending: deque[tuple[TranscriptResult, Future[Path] | None]] = deque()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qualcode-write") as writer:
-        for transcript_id in transcript_ids:
-            result, merged = _code_in_memory(project, matcher, transcript_id, coder)
-            written = None if merged is None else writer.submit(write_codings, project, merged)
-            pending.append((result, written))
-            if len(pending) > _WRITES_PENDING:
+        try:
+            for transcript_id in transcript_ids:
+                result, merged = _code_in_memory(project, matcher, transcript_id, coder)
+                written = None if merged is None else writer.submit(write_codings, project, merged)
+                pending.append((result, written))
+                if len(pending) > _WRITES_PENDING:
+                    yield _once_written(*pending.popleft())
+            while pending:
                 yield _once_written(*pending.popleft())
-        while pending:
-            yield _once_written(*pending.popleft())
+        except BaseException:  # a crash or Ctrl-C: write nothing more than was reported
+            for _, written in pending:
+                if written is not None:
+                    written.cancel()
+            raise
 
 
 # Enough to ride out a slow fsync (two workers' fsyncs queue up in the filesystem's journal).

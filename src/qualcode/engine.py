@@ -350,9 +350,12 @@ class Matcher:
         if stems.any():
             non_word = np.flatnonzero(~word[1:-1])
             at = np.searchsorted(non_word, end[stems])
-            word_end = np.where(
-                at < len(non_word), non_word[np.minimum(at, max(len(non_word) - 1, 0))], len(norm)
-            )
+            if len(non_word):
+                word_end = np.where(
+                    at < len(non_word), non_word[np.minimum(at, len(non_word) - 1)], len(norm)
+                )
+            else:  # one long word: every stem runs to the end of the text
+                word_end = np.full(len(at), len(norm), dtype=np.int64)
             end = end.copy()
             end[stems] = word_end
         return pat, start, end

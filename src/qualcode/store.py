@@ -138,11 +138,13 @@ class CodingsFile:
         codings = sorted(self.codings, key=_CODING_ORDER)
         lines = _coding_lines(codings)
         if self.notes:
-            spans = [(c.start, c.end) for c in codings]
+            # a note goes before the codings of its span (after one with an empty code, which
+            # a hand edit can make: "" sorts before the note's "~")
+            spans = [(c.start, c.end, c.code != "") for c in codings]
             merged: list[str] = []
             done = 0
             for note in sorted(self.notes, key=_NOTE_ORDER):
-                at = bisect.bisect_left(spans, (note.start, note.end), lo=done)
+                at = bisect.bisect_left(spans, (note.start, note.end, True), lo=done)
                 merged += lines[done:at]
                 merged.append(_note_line(note))
                 done = at
@@ -349,6 +351,14 @@ def write_codings(project: Project, codings: CodingsFile) -> Path:
     path = codings_path(project, validate_coder_name(codings.coder), codings.transcript)
     try:
         atomic_write_text(path, codings.to_text())
+    except UnicodeEncodeError as exc:  # a hand-edited "\ud800" escape in a memo or quote
+        from qualcode.project import display_path
+
+        raise StoreError(
+            f"cannot write codings file: {exc.object[exc.start : exc.end]!r} is not a character",
+            path=display_path(path),
+            hint="a memo or quote holds a lone surrogate escape (such as \\ud800); remove it",
+        ) from exc
     except OSError as exc:  # disk full, read-only folder...: the old file is left as it was
         from qualcode.project import display_path
 
@@ -486,7 +496,7 @@ def _nearest_occurrence(text: str, quote: str, near: int) -> int:
 
 
 # What a new proposal renews in a rule coding the coder already has (its decision and memo stay).
-_renewed = attrgetter("rules", "start", "end", "anchor", "stale")
+_renewed = attrgetter("rules", "start", "end", "anchor")
 
 
 def merge_proposals(
@@ -526,7 +536,9 @@ def merge_proposals(
             continue
         matched.add(key)
         for previous in previous_codings:
-            if previous.origin == "rule" and _renewed(previous) != _renewed(proposal):
+            if previous.origin == "rule" and (
+                previous.stale is not False or _renewed(previous) != _renewed(proposal)
+            ):
                 previous = replace(
                     previous,
                     rules=proposal.rules,

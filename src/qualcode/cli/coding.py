@@ -76,7 +76,8 @@ def code(
         _use_encoding(proj, encoding)
     coder_name = _coder(proj, coder)
     _ = proj.codebook  # fail early, before any progress bar, if the codebook is broken
-    ids = list(transcript_ids) if transcript_ids else proj.corpus.ids
+    # an id given twice is coded once
+    ids = list(dict.fromkeys(transcript_ids)) if transcript_ids else proj.corpus.ids
     for transcript_id in ids:
         proj.corpus.file(transcript_id)  # unknown ids -> message with did-you-mean
     console = stderr_console()
