@@ -150,8 +150,7 @@ def _init_worker(root: str, encoding: str | None = None) -> None:
         project.config = replace(project.config, encoding=encoding)
     _worker["project"] = project
     _worker["matcher"] = compile_rules(project.codebook)
-    gc.freeze()
-    gc.set_threshold(50_000, *gc.get_threshold()[1:])
+    _collect_less()  # for the worker's whole life
 
 
 def _work(args: tuple[list[str], str]) -> list[TranscriptResult]:
@@ -191,14 +190,21 @@ def _fewer_collections() -> Iterator[None]:
     and every object of the project and the matcher, many times per transcript. That was a
     fifth of a run with a rich codebook.
     """
-    threshold = gc.get_threshold()
-    gc.freeze()  # what exists now (project, codebook, matcher) lives for the whole run
-    gc.set_threshold(50_000, *threshold[1:])
+    threshold = _collect_less()
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
+
+
+def _collect_less() -> tuple[int, int, int]:
+    """Freeze what exists now (project, codebook, matcher: it lives for the whole run) and raise
+    the gen-0 threshold; returns the old thresholds."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, *threshold[1:])
+    return threshold
 
 
 def _run(

@@ -150,7 +150,6 @@ class _MatchTables:
     keyword_rule: Any
     exclude_ptr: Any
     exclude_rule: Any
-    has_exclude: bool
     is_near: Any  # pattern -> used as a near term
     speaker_group: Any  # rule -> index into speaker_sets, -1 for any speaker
     speaker_sets: list[frozenset[str]]
@@ -192,7 +191,6 @@ class _MatchTables:
             keyword_rule,
             exclude_ptr,
             exclude_rule,
-            bool(len(exclude_rule)),
             np.array([p in matcher._near_patterns for p in range(len(matcher._uses))], dtype=bool),
             np.array(groups, dtype=np.int64),
             speaker_sets,
@@ -581,10 +579,9 @@ class Matcher:
         if extra:
             candidates.append(np.array(extra, dtype=np.int64))
         keys = np.unique(np.concatenate(candidates))
-        if tables.has_exclude:
-            ex_rule, ex_seg = _expand(tables.exclude_ptr, tables.exclude_rule, pair_pat, pair_seg)
-            if len(ex_rule):
-                keys = keys[~np.isin(keys, ex_rule * n_seg + ex_seg)]
+        ex_rule, ex_seg = _expand(tables.exclude_ptr, tables.exclude_rule, pair_pat, pair_seg)
+        if len(ex_rule):
+            keys = keys[~np.isin(keys, ex_rule * n_seg + ex_seg)]
         rule_no, seg = keys // n_seg, keys % n_seg
         group = tables.speaker_group[rule_no]
         restricted = group >= 0

@@ -72,22 +72,23 @@ class Coding:
     stale: bool = False
 
 
-_new_object = object.__new__
-_set_attribute = object.__setattr__
+def _coding_from_fields(fields: dict[str, Any]) -> Coding:
+    """A Coding with these (complete, checked) fields, without the dataclass's `__init__`.
+
+    A rich codebook makes hundreds of thousands of codings in one run, and a frozen
+    dataclass's `__init__` sets every field through `object.__setattr__`, one call each; this is
+    2.5x faster.
+    """
+    coding = object.__new__(Coding)
+    object.__setattr__(coding, "__dict__", fields)
+    return coding
 
 
 def proposed_coding(
     code: str, segment: str, start: int, end: int, rules: tuple[str, ...], anchor: str
 ) -> Coding:
-    """`Coding(code, segment, start, end, "rule", "proposed", rules, "", anchor)`, 2.5x faster.
-
-    A rich codebook proposes hundreds of thousands of codings in one run, and a frozen
-    dataclass's `__init__` sets every field through `object.__setattr__`, one call each.
-    """
-    coding = _new_object(Coding)
-    _set_attribute(
-        coding,
-        "__dict__",
+    """`Coding(code, segment, start, end, "rule", "proposed", rules, "", anchor)`, faster."""
+    return _coding_from_fields(
         {
             "code": code,
             "segment": segment,
@@ -100,9 +101,8 @@ def proposed_coding(
             "anchor": anchor,
             "quote": "",
             "stale": False,
-        },
+        }
     )
-    return coding
 
 
 @dataclass(frozen=True)
@@ -250,7 +250,7 @@ _CODING_DEFAULTS = {
 
 
 def _coding_record(data: dict[str, Any]) -> Coding:
-    """A Coding from one JSON record, checked; built without `__init__` (see proposed_coding)."""
+    """A Coding from one JSON record, checked."""
     keys = data.keys()
     unknown = keys - _CODING_FIELDS
     if unknown:
@@ -267,9 +267,7 @@ def _coding_record(data: dict[str, Any]) -> Coding:
     _check_types(fields)
     if not all(isinstance(rule, str) for rule in fields["rules"]):
         raise TypeError("rules must be a list of rule ids (strings)")
-    coding = _new_object(Coding)
-    _set_attribute(coding, "__dict__", fields)
-    return coding
+    return _coding_from_fields(fields)
 
 
 _STRING_FIELDS = ("code", "segment", "memo", "anchor", "quote")
