@@ -22,6 +22,7 @@ from qualcode.codebook.model import Rule
 from qualcode.engine import (
     Matcher,
     SegmentView,
+    bounded_text,
     compile_regex,
     keyword_problem,
     normalize,
@@ -394,6 +395,15 @@ def test_normalize_keeps_every_offset(text: str) -> None:
     assert norm == ref_normalize(text)
 
 
+@FAST
+@given(text=st.one_of(texts(), st.text(), st.text(alphabet="αβγ δ,.é—a", max_size=5000)))
+def test_bounded_text_is_the_text_with_spaces_for_non_word_characters(text: str) -> None:
+    """The automaton's view of a text: one space either side, `\\W` characters as spaces."""
+    norm = normalize(text)
+    expected = " " + "".join(ch if re.match(r"\w", ch) else " " for ch in norm) + " "
+    assert bounded_text(norm) == expected
+
+
 # -- documented semantics by example --------------------------------------------------------------
 
 
@@ -560,3 +570,35 @@ def test_a_stem_in_a_text_that_is_one_long_word() -> None:
         matcher = Matcher([rule])
         matcher.vector_threshold = threshold
         assert matcher.coded_segments(text, [SegmentView(0, 300)]) == [(0, "c", ("c/1",))]
+
+
+def stored_codes(keyword: str, text: str) -> list[list[tuple[int, str, tuple[str, ...]]]]:
+    """What `coded_segments` gives with the plain loop and with numpy (should be the same)."""
+    rule = Rule("c/1", "c", "keywords", keywords=(keyword,), speakers=("*",))
+    results = []
+    for threshold in (10**9, 0):
+        matcher = Matcher([rule])
+        matcher.vector_threshold = threshold
+        results.append(matcher.coded_segments(text, [SegmentView(0, len(text))]))
+    return results
+
+
+def test_a_combining_mark_after_a_keyword_belongs_to_the_word() -> None:
+    """The automaton sees marks as spaces (`\\w` lacks them); the boundary check must not."""
+    decomposed = "cafe\u0301 a\u0301"
+    assert stored_codes("a", decomposed) == [[], []]
+    assert stored_codes("cafe", decomposed) == [[], []]
+    assert stored_codes("cafe\u0301", decomposed) == [[(0, "c", ("c/1",))]] * 2
+
+
+def test_punctuation_in_a_keyword_must_match_itself() -> None:
+    """The automaton sees `co-op` and `co op` alike; the hit is checked against the real text."""
+    assert stored_codes("co-op", "a co op, a co.op") == [[], []]
+    assert stored_codes("co-op", "a co-op") == [[(0, "c", ("c/1",))]] * 2
+    assert stored_codes("land trust", "land-trust") == [[], []]
+    assert stored_codes("?", "why? because") == [[(0, "c", ("c/1",))]] * 2
+    assert stored_codes("?", "no question here") == [[], []]
+    hits = Matcher(
+        [Rule("c/1", "c", "keywords", keywords=("-op",), speakers=("*",))]
+    ).match_passage("co-op, op and -op")
+    assert [(h.start, h.end) for h in hits] == [(2, 5), (14, 17)]
