@@ -23,9 +23,10 @@ from conftest import (
     copy_bundled,
     write,
 )
-from qualcode.autocode import propose_codings
+from qualcode.autocode import propose_codings, segment_views
 from qualcode.cli import app
-from qualcode.engine import SegmentView, compile_rules
+from qualcode.codebook.model import Rule
+from qualcode.engine import Matcher, SegmentView, compile_rules
 from qualcode.errors import StoreError, UsageError
 from qualcode.project import load_project
 from qualcode.store import (
@@ -33,12 +34,15 @@ from qualcode.store import (
     CodingsFile,
     SegmentNote,
     anchor_of,
+    first_codings_text,
+    merge_proposals,
     parse_codings,
     read_codings,
     validate_coder_name,
     write_codings,
 )
 from qualcode.textio import normalize_newlines
+from qualcode.transcripts import parse_transcript
 
 # -- helpers ---------------------------------------------------------------------------------------
 
@@ -1119,3 +1123,55 @@ def test_a_lone_surrogate_in_a_memo_is_an_error_on_its_file_not_a_crash(
     )
     assert "lone surrogate" in result.stderr
     assert jsonl(small, "beta-roc").is_file()
+
+
+FIRST_RUN_WORDS = ["care", "health care", "co-op", "homes", "Café", "trust", "Land", "x"]
+
+
+@given(
+    turns=st.lists(
+        st.tuples(
+            st.sampled_from(["Interviewer", "Ana Ruiz", "Bo", ""]),
+            st.lists(
+                st.tuples(
+                    st.sampled_from([*FIRST_RUN_WORDS, "we", "the"]),
+                    st.sampled_from([" ", ", ", ". ", "\n", "\n\n", "! "]),
+                ),
+                min_size=1,
+                max_size=12,
+            ).map(lambda parts: "".join(w + sep for w, sep in parts)),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    keywords=st.lists(
+        st.lists(st.sampled_from([*FIRST_RUN_WORDS, "hom*", "tru*"]), min_size=1, max_size=3),
+        min_size=1,
+        max_size=5,
+    ),
+    segmentation=st.sampled_from(["turn", "paragraph", "sentence"]),
+    vectorized=st.booleans(),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_first_run_file_is_what_merging_into_nothing_gives(
+    turns: list[tuple[str, str]],
+    keywords: list[list[str]],
+    segmentation: str,
+    vectorized: bool,
+) -> None:
+    """`code` writes a transcript's first codings file without building a Coding per proposal."""
+    text = "".join(f"{who}: {words}\n\n" if who else f"{words}\n\n" for who, words in turns)
+    if not text.strip(" ,.!\n"):
+        return
+    transcript = parse_transcript(text, "t", "t.txt", segmentation=segmentation)
+    rules = [
+        Rule(f"c{i % 3}/{i}", f"c{i % 3}", "keywords", keywords=tuple(k), speakers=("*",))
+        for i, k in enumerate(keywords)
+    ]
+    matcher = Matcher(rules)
+    matcher.vector_threshold = 0 if vectorized else 10**9
+    found = matcher.coded_segments(transcript.text, segment_views(transcript))
+    merged, _ = merge_proposals(
+        None, propose_codings(transcript, matcher), transcript, "ana", matcher.rule_ids
+    )
+    assert first_codings_text(transcript, "ana", found) == merged.to_text()

@@ -18,13 +18,13 @@ from qualcode.engine import Matcher, SegmentView, compile_rules
 from qualcode.errors import QualcodeError
 from qualcode.store import (
     Coding,
-    CodingsFile,
     MergeReport,
     anchor_of,
+    first_codings_text,
     merge_proposals,
     proposed_coding,
     read_codings,
-    write_codings,
+    write_codings_text,
 )
 
 if TYPE_CHECKING:
@@ -40,11 +40,10 @@ def propose_codings(transcript: Transcript, matcher: Matcher) -> list[Coding]:
     In (segment, code) order, which is the order the codings file is sorted in.
     """
     segments = transcript.segments
-    views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in segments]
     text = transcript.text
     proposals = []
     anchor_seg, anchor = -1, ""
-    for seg_no, code_id, rule_ids in matcher.coded_segments(text, views):
+    for seg_no, code_id, rule_ids in matcher.coded_segments(text, segment_views(transcript)):
         segment = segments[seg_no]
         if seg_no != anchor_seg:
             anchor_seg, anchor = seg_no, anchor_of(text[segment.start : segment.end])
@@ -52,6 +51,10 @@ def propose_codings(transcript: Transcript, matcher: Matcher) -> list[Coding]:
             proposed_coding(code_id, segment.id, segment.start, segment.end, rule_ids, anchor)
         )
     return proposals
+
+
+def segment_views(transcript: Transcript) -> list[SegmentView]:
+    return [SegmentView(s.start, s.end, s.speaker, s.role) for s in transcript.segments]
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,12 @@ def code_transcripts(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qualcode-write") as writer:
         try:
             for transcript_id in transcript_ids:
-                result, merged = _code_in_memory(project, matcher, transcript_id, coder)
-                written = None if merged is None else writer.submit(write_codings, project, merged)
+                result, text = _code_in_memory(project, matcher, transcript_id, coder)
+                written = (
+                    None
+                    if text is None
+                    else writer.submit(write_codings_text, project, coder, transcript_id, text)
+                )
                 pending.append((result, written))
                 if len(pending) > _WRITES_PENDING:
                     yield _once_written(*pending.popleft())
@@ -108,23 +115,25 @@ _WRITES_PENDING = 4
 
 def _code_in_memory(
     project: Project, matcher: Matcher, transcript_id: str, coder: str
-) -> tuple[TranscriptResult, CodingsFile | None]:
+) -> tuple[TranscriptResult, str | None]:
+    """The transcript's result and the new text of its codings file (None on an error)."""
     try:
         transcript = project.corpus.load(transcript_id)
-        proposals = propose_codings(transcript, matcher)
-        merged, report = merge_proposals(
-            read_codings(project, coder, transcript_id),
-            proposals,
-            transcript,
-            coder,
-            matcher.rule_ids,
-        )
+        old = read_codings(project, coder, transcript_id)
+        if old is None:  # coded for the first time: every proposal is new, nothing to merge
+            found = matcher.coded_segments(transcript.text, segment_views(transcript))
+            text = first_codings_text(transcript, coder, found)
+            proposed, report = len(found), MergeReport(added=len(found))
+        else:
+            proposals = propose_codings(transcript, matcher)
+            merged, report = merge_proposals(old, proposals, transcript, coder, matcher.rule_ids)
+            text, proposed = merged.to_text(), len(proposals)
     except QualcodeError as exc:
         return TranscriptResult(transcript_id, error=exc), None
     result = TranscriptResult(
-        transcript_id, len(transcript.text), len(proposals), report, transcript.warnings
+        transcript_id, len(transcript.text), proposed, report, transcript.warnings
     )
-    return result, merged
+    return result, text
 
 
 def _once_written(result: TranscriptResult, written: Future[Path] | None) -> TranscriptResult:

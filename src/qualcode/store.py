@@ -129,12 +129,6 @@ class CodingsFile:
 
     def to_text(self) -> str:
         """The file's text: header, then records by span (a segment's note before its codings)."""
-        header = {
-            "qualcode_codings": FORMAT_VERSION,
-            "transcript": self.transcript,
-            "coder": self.coder,
-            "sha256": self.sha256,
-        }
         codings = sorted(self.codings, key=_CODING_ORDER)
         lines = _coding_lines(codings)
         if self.notes:
@@ -149,7 +143,7 @@ class CodingsFile:
                 merged.append(_note_line(note))
                 done = at
             lines = merged + lines[done:]
-        return "\n".join([_ENCODER.encode(header), *lines]) + "\n"
+        return _file_text(self.transcript, self.coder, self.sha256, lines)
 
     def decided(self) -> dict[tuple[str, str], Coding]:
         return {(c.code, c.segment): c for c in self.codings}
@@ -165,8 +159,30 @@ _SEGMENT_FIELDS = attrgetter(
 )
 
 
+def _file_text(transcript: str, coder: str, sha256: str, lines: list[str]) -> str:
+    header = {
+        "qualcode_codings": FORMAT_VERSION,
+        "transcript": transcript,
+        "coder": coder,
+        "sha256": sha256,
+    }
+    return "\n".join([_ENCODER.encode(header), *lines]) + "\n"
+
+
+_CODE_AND_RULES = attrgetter("code", "rules")
+
+
 def _coding_lines(codings: Sequence[Coding]) -> list[str]:
-    """Codings as JSON lines, exactly what `_ENCODER.encode` gives for their fields.
+    return _record_lines(
+        zip(map(_CODE_AND_RULES, codings), map(_SEGMENT_FIELDS, codings), strict=True)
+    )
+
+
+def _record_lines(
+    records: Iterable[tuple[tuple[str, tuple[str, ...]], tuple[Any, ...]]],
+) -> list[str]:
+    """Coding records ((code, rules), every other field) as JSON lines, exactly what
+    `_ENCODER.encode` gives for their fields.
 
     Formatted directly, and with what the codings of one segment share formatted once: a big
     run writes tens of codings per segment and hundreds of thousands per run, and building a
@@ -175,24 +191,63 @@ def _coding_lines(codings: Sequence[Coding]) -> list[str]:
     q = _quote_json
     shared_parts: dict[tuple[Any, ...], tuple[str, str]] = {}
     lines = []
-    for coding, shared in zip(codings, map(_SEGMENT_FIELDS, codings), strict=True):
-        parts = shared_parts.get(shared)
-        if parts is None:
-            segment, start, end, origin, status, memo, anchor, quote, stale = shared
-            tail = f'], "memo": {q(memo)}, "anchor": {q(anchor)}'
-            if quote:
-                tail += f', "quote": {q(quote)}'
-            if stale:
-                tail += ', "stale": true'
-            parts = shared_parts[shared] = (
-                f', "segment": {q(segment)}, "start": {start:d}, "end": {end:d}, '
-                f'"origin": {q(origin)}, "status": {q(status)}, "rules": [',
-                tail + "}",
-            )
-        rules = coding.rules
+    last: tuple[Any, ...] | None = None
+    parts = ("", "")
+    for (code, rules), shared in records:
+        if shared is not last:
+            last = shared
+            found = shared_parts.get(shared)
+            if found is None:
+                segment, start, end, origin, status, memo, anchor, quote, stale = shared
+                tail = f'], "memo": {q(memo)}, "anchor": {q(anchor)}'
+                if quote:
+                    tail += f', "quote": {q(quote)}'
+                if stale:
+                    tail += ', "stale": true'
+                found = shared_parts[shared] = (
+                    f', "segment": {q(segment)}, "start": {start:d}, "end": {end:d}, '
+                    f'"origin": {q(origin)}, "status": {q(status)}, "rules": [',
+                    tail + "}",
+                )
+            parts = found
         cited = q(rules[0]) if len(rules) == 1 else ", ".join(map(q, rules))
-        lines.append(f'{{"code": {q(coding.code)}{parts[0]}{cited}{parts[1]}')
+        lines.append(f'{{"code": {q(code)}{parts[0]}{cited}{parts[1]}')
     return lines
+
+
+def first_codings_text(
+    transcript: Transcript, coder: str, found: Sequence[tuple[int, str, tuple[str, ...]]]
+) -> str:
+    """The codings file of a transcript coded for the first time, from `Matcher.coded_segments`.
+
+    Byte for byte what `merge_proposals(None, ...)` and `CodingsFile.to_text` give (a property
+    test checks), without a Coding per proposal: with nothing to merge, building hundreds of
+    thousands of objects only to format them was a third of a rich codebook's run.
+    """
+    segments, text = transcript.segments, transcript.text
+    records = []
+    last_seg, shared = -1, ()
+    in_order = True
+    for seg_no, code, rules in found:
+        if seg_no != last_seg:
+            segment = segments[seg_no]
+            in_order = in_order and (not shared or segment.start > shared[1])
+            last_seg = seg_no
+            shared = (
+                segment.id,
+                segment.start,
+                segment.end,
+                "rule",
+                "proposed",
+                "",
+                anchor_of(text[segment.start : segment.end]),
+                "",
+                False,
+            )
+        records.append(((code, rules), shared))
+    if not in_order:  # segments are made in text order; this is only a safety net
+        records.sort(key=lambda r: (r[1][1], r[1][2], r[0][0]))
+    return _file_text(transcript.id, coder, transcript.sha256, _record_lines(records))
 
 
 def _note_line(note: SegmentNote) -> str:
@@ -346,9 +401,14 @@ def read_codings(project: Project, coder: str, transcript_id: str) -> CodingsFil
 
 
 def write_codings(project: Project, codings: CodingsFile) -> Path:
-    path = codings_path(project, validate_coder_name(codings.coder), codings.transcript)
+    return write_codings_text(project, codings.coder, codings.transcript, codings.to_text())
+
+
+def write_codings_text(project: Project, coder: str, transcript_id: str, text: str) -> Path:
+    """Write a codings file's text (from `CodingsFile.to_text` or `first_codings_text`)."""
+    path = codings_path(project, validate_coder_name(coder), transcript_id)
     try:
-        atomic_write_text(path, codings.to_text())
+        atomic_write_text(path, text)
     except UnicodeEncodeError as exc:  # a hand-edited "\ud800" escape in a memo or quote
         from qualcode.project import display_path
 
