@@ -9,11 +9,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import SMALL_METADATA, MakeProject, write
 from qualcode.cli import app
-from qualcode.errors import ConfigError, InputFileError, TranscriptError
+from qualcode.errors import ConfigError, InputFileError, QualcodeError, TranscriptError
 from qualcode.project import load_project
 from qualcode.transcripts import (
     LabelScanner,
@@ -853,3 +855,81 @@ def test_a_recurring_label_that_is_not_name_like_is_reported() -> None:
     assert transcript.warnings[0].startswith(
         "'ana ruiz:' starts several lines like a speaker label but does not look like a name"
     )
+
+
+# -- properties of the parser ------------------------------------------------------------------------
+
+LABEL_PIECES = st.sampled_from(
+    [
+        "Ana Ruiz",
+        "Q",
+        "INTERVIEWER",
+        "Speaker 2",
+        "Maria de la Cruz",
+        "bottom line",
+        "Note",
+        "[00:01:23]",
+        "00:01:23",
+        "(00:01)",
+        "[1:02]",
+        "**",
+        ":",
+        ": ",
+        " ",
+        "\t",
+        "[Jane Doe (she/her)]",
+        "e.g.",
+        "words",
+        "0:03",
+        "-->",
+        "\n",
+    ]
+)
+TRANSCRIPT_PIECES = st.one_of(
+    LABEL_PIECES,
+    st.sampled_from(["We run a land trust.", "Yes.", "\n\n", "---\n", "# Heading\n", "\r"]),
+    st.text(max_size=12),
+)
+
+
+@given(
+    pieces=st.lists(TRANSCRIPT_PIECES, max_size=30),
+    kind=st.sampled_from(["turn", "paragraph", "sentence"]),
+)
+@settings(max_examples=300, deadline=None)
+def test_segments_are_ordered_disjoint_spans_of_the_text(pieces: list[str], kind: str) -> None:
+    """Whatever the text: segments lie in order inside it, do not overlap and carry no padding;
+    bad input is a TranscriptError (a message), never a crash."""
+    text = "".join(pieces).replace("\r", "\n")
+    try:
+        transcript = parse_transcript(text, "t", "t.txt", segmentation=kind)
+    except QualcodeError:
+        return
+    previous_end = 0
+    ids = set()
+    for seg in transcript.segments:
+        assert previous_end <= seg.start < seg.end <= len(text)
+        body = text[seg.start : seg.end]
+        assert not body[0].isspace() and not body[-1].isspace()
+        assert 1 <= seg.line_start <= seg.line_end
+        assert seg.line_start == text.count("\n", 0, seg.start) + 1
+        assert seg.id not in ids
+        ids.add(seg.id)
+        previous_end = seg.end
+
+
+def test_blank_lines_before_unlabelled_text_are_not_part_of_its_segment() -> None:
+    """Found by the property test above: the segment began on the blank line, one line early."""
+    for text in (
+        "\n\n  We run a land trust.\n",
+        "\n\nWe run a land trust.\n\nAna: Yes.\n\nAna: No.\n",
+    ):
+        segment = parse_transcript(text, "t", "t.txt").segments[0]
+        assert text[segment.start : segment.end].startswith("We run")
+        assert segment.line_start == 3
+
+
+def test_a_paragraph_ends_at_its_last_word_not_at_trailing_spaces() -> None:
+    text = "Ana: First paragraph.  \n\nSecond one.\n\nAna: Yes.\n"
+    segments = parse_transcript(text, "t", "t.txt", segmentation="paragraph").segments
+    assert [text[s.start : s.end] for s in segments] == ["First paragraph.", "Second one.", "Yes."]

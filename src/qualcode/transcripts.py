@@ -383,14 +383,12 @@ def find_turns(
     turns: list[Turn] = []
     first = accepted[0][0] if accepted else len(text)
     if text[body_start:first].strip():
-        turns.append(
-            Turn(0, None, None, body_start, body_start, _rstrip_end(text, body_start, first))
-        )
+        lead = _lstrip_start(text, body_start, first)
+        turns.append(Turn(0, None, None, lead, lead, _rstrip_end(text, lead, first)))
     for i, (label_start, words_start, name, ts) in enumerate(accepted):
         end = accepted[i + 1][0] if i + 1 < len(accepted) else len(text)
         # A label alone on its line (Otter's `Name  0:03`): the words start on the next line.
-        while words_start < end and text[words_start].isspace():
-            words_start += 1
+        words_start = _lstrip_start(text, words_start, end)
         turns.append(
             Turn(
                 len(turns) if turns and turns[0].number == 0 else len(turns) + 1,
@@ -429,6 +427,12 @@ def _content_end(text: str, start: int, end: int) -> int:
     return end
 
 
+def _lstrip_start(text: str, start: int, end: int) -> int:
+    while start < end and text[start].isspace():
+        start += 1
+    return start
+
+
 def _rstrip_end(text: str, start: int, end: int) -> int:
     while end > start and text[end - 1].isspace():
         end -= 1
@@ -447,7 +451,7 @@ def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pos = start
     for m in _PARA.finditer(text, start, end):
         if m.start() > pos:
-            spans.append((pos, m.start()))
+            spans.append((pos, _rstrip_end(text, pos, m.start())))  # `words  \n\n`
         pos = m.end()
     if end > pos:
         spans.append((pos, _rstrip_end(text, pos, end)))
@@ -565,11 +569,8 @@ def parse_transcript(
         )
     if not spoken:
         warnings.append("no speaker labels found: the whole text is coded as one informant turn")
-        turns = [
-            Turn(
-                1, None, INFORMANT, body_start, body_start, _rstrip_end(text, body_start, len(text))
-            )
-        ]
+        lead = _lstrip_start(text, body_start, len(text))
+        turns = [Turn(1, None, INFORMANT, lead, lead, _rstrip_end(text, lead, len(text)))]
     longest = max((len(line) for line in text.split("\n")), default=0)
     if longest > LONG_LINE:
         warnings.append(f"a line is {longest / 1e6:.1f} million characters long")
