@@ -933,3 +933,24 @@ def test_a_paragraph_ends_at_its_last_word_not_at_trailing_spaces() -> None:
     text = "Ana: First paragraph.  \n\nSecond one.\n\nAna: Yes.\n"
     segments = parse_transcript(text, "t", "t.txt", segmentation="paragraph").segments
     assert [text[s.start : s.end] for s in segments] == ["First paragraph.", "Second one.", "Yes."]
+
+
+def test_a_projects_own_label_pattern_needs_no_colon(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the built-in labels all have a colon; a line is no longer skipped for lacking one."""
+    root = make_project(
+        config="codebooks: [codebooks/*.yaml]\nspeakers:\n"
+        "  patterns: ['^(?P<name>[A-Z][a-z]+) > ']\n  interviewer: [Bo]\n",
+        transcripts={
+            "t": "Bo > How did it start?\nAna > With a land trust.\nBo > And?\nAna > Yes.\n"
+        },
+        metadata=None,
+    )
+    transcript = load_project(root).corpus.load("t")
+    assert [(t.speaker, t.role) for t in transcript.turns] == [
+        ("Bo", "interviewer"),
+        ("Ana", "informant"),
+        ("Bo", "interviewer"),
+        ("Ana", "informant"),
+    ]

@@ -323,10 +323,13 @@ def find_turns(
         trusted += 1
     rejected: dict[str, int] = {}
     line_starts = [body_start, *(m.end() for m in _NEWLINE.finditer(text, body_start))]
-    for pos in line_starts:
-        if ":" not in text[pos : pos + 120]:
-            continue
-        for number, pattern in enumerate(patterns):
+    numbered = list(enumerate(patterns))
+    # every built-in label has a colon (after the name or in the timestamp); a project's own
+    # pattern may not (`ANA > ...`), so those are tried on every line
+    without_colon = numbered[1 if roles else 0 : trusted]
+    for pos, line_end in zip(line_starts, [*line_starts[1:], len(text)], strict=True):
+        tried = numbered if ":" in text[pos : min(pos + 120, line_end)] else without_colon
+        for number, pattern in tried:
             m = pattern.match(text, pos)
             if m is None:
                 continue
