@@ -1021,8 +1021,12 @@ def test_a_codings_file_that_cannot_be_written_fails_alone_and_keeps_its_old_ver
     import qualcode.store
 
     assert code(runner).exit_code == 0
-    before = jsonl(small, "alpha-clt").read_bytes()
+    # a re-run rewrites only files that change: make every one change
+    before = jsonl(small, "alpha-clt").read_bytes().replace(b'", "', b'",  "', 1)
+    jsonl(small, "alpha-clt").write_bytes(before)
     others = {p.name for p in (small / "codings" / "auto").iterdir()}
+    for name in others - {"alpha-clt.jsonl"}:
+        (small / "codings" / "auto" / name).unlink()
     write = qualcode.store.atomic_write_text
 
     def full_disk(path: Path, text: str) -> None:
@@ -1175,3 +1179,18 @@ def test_a_first_run_file_is_what_merging_into_nothing_gives(
         None, propose_codings(transcript, matcher), transcript, "ana", matcher.rule_ids
     )
     assert first_codings_text(transcript, "ana", found) == merged.to_text()
+
+
+def test_a_re_run_leaves_unchanged_codings_files_alone(small: Path, runner: CliRunner) -> None:
+    """Same text, same rules: no file is rewritten (git and file watchers see no change)."""
+    assert code(runner).exit_code == 0
+    files = sorted((small / "codings" / "auto").iterdir())
+    stamps = {p.name: (p.stat().st_mtime_ns, p.stat().st_ino) for p in files}
+    edited = files[0]
+    edited.write_bytes(edited.read_bytes().replace(b'", "', b'",  "', 1))  # still valid
+    result = code(runner)
+    assert result.exit_code == 0, result.stderr
+    assert "kept" in result.stdout + result.stderr
+    changed = {p.name for p in files if (p.stat().st_mtime_ns, p.stat().st_ino) != stamps[p.name]}
+    assert changed == {edited.name}  # rewritten in canonical form; the others untouched
+    assert b'",  "' not in edited.read_bytes()

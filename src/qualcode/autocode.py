@@ -22,8 +22,9 @@ from qualcode.store import (
     anchor_of,
     first_codings_text,
     merge_proposals,
+    parse_codings_bytes,
     proposed_coding,
-    read_codings,
+    read_codings_bytes,
     write_codings_text,
 )
 
@@ -116,18 +117,26 @@ _WRITES_PENDING = 4
 def _code_in_memory(
     project: Project, matcher: Matcher, transcript_id: str, coder: str
 ) -> tuple[TranscriptResult, str | None]:
-    """The transcript's result and the new text of its codings file (None on an error)."""
+    """The transcript's result and the new text of its codings file.
+
+    The text is None when there is nothing to write: on an error, and when the file would not
+    change (a re-run with the same text and rules leaves every file, and its mtime, alone).
+    """
     try:
         transcript = project.corpus.load(transcript_id)
-        old = read_codings(project, coder, transcript_id)
-        if old is None:  # coded for the first time: every proposal is new, nothing to merge
+        stored = read_codings_bytes(project, coder, transcript_id)
+        text: str | None
+        if stored is None:  # coded for the first time: every proposal is new, nothing to merge
             found = matcher.coded_segments(transcript.text, segment_views(transcript))
             text = first_codings_text(transcript, coder, found)
             proposed, report = len(found), MergeReport(added=len(found))
         else:
+            old = parse_codings_bytes(project, coder, transcript_id, stored)
             proposals = propose_codings(transcript, matcher)
             merged, report = merge_proposals(old, proposals, transcript, coder, matcher.rule_ids)
             text, proposed = merged.to_text(), len(proposals)
+            if text.encode("utf-8", "surrogatepass") == stored:
+                text = None
     except QualcodeError as exc:
         return TranscriptResult(transcript_id, error=exc), None
     result = TranscriptResult(

@@ -391,13 +391,28 @@ def parse_codings(text: str, path: str) -> CodingsFile:
 
 
 def read_codings(project: Project, coder: str, transcript_id: str) -> CodingsFile | None:
+    stored = read_codings_bytes(project, coder, transcript_id)
+    return None if stored is None else parse_codings_bytes(project, coder, transcript_id, stored)
+
+
+def read_codings_bytes(project: Project, coder: str, transcript_id: str) -> bytes | None:
+    """The codings file as it is on disk, or None if there is none yet."""
     path = codings_path(project, coder, transcript_id)
     if not path.exists():
         return None
-    from qualcode.project import display_path
-    from qualcode.textio import read_text
+    from qualcode.textio import read_bytes
 
-    return parse_codings(read_text(path, what="codings file"), display_path(path))
+    return read_bytes(path, what="codings file")
+
+
+def parse_codings_bytes(
+    project: Project, coder: str, transcript_id: str, data: bytes
+) -> CodingsFile:
+    from qualcode.project import display_path
+    from qualcode.textio import decode_text
+
+    path = codings_path(project, coder, transcript_id)
+    return parse_codings(decode_text(data, path, what="codings file"), display_path(path))
 
 
 def write_codings(project: Project, codings: CodingsFile) -> Path:
