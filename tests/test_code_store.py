@@ -1058,6 +1058,7 @@ def test_a_codings_file_that_cannot_be_written_fails_alone_and_keeps_its_old_ver
         ("memo", "null", "memo must be a string"),
         ("rules", "[1]", "rules must be a list of rule ids"),
         ("start", '"5"', "start and end must be integers"),
+        ("memo", "[" * 100_000 + "]" * 100_000, "JSON nested too deeply"),  # was RecursionError
     ],
 )
 def test_a_hand_edited_record_of_the_wrong_type_is_reported_not_a_crash(
@@ -1194,3 +1195,15 @@ def test_a_re_run_leaves_unchanged_codings_files_alone(small: Path, runner: CliR
     changed = {p.name for p in files if (p.stat().st_mtime_ns, p.stat().st_ino) != stamps[p.name]}
     assert changed == {edited.name}  # rewritten in canonical form; the others untouched
     assert b'",  "' not in edited.read_bytes()
+
+
+def test_a_header_nested_too_deeply_is_reported_not_a_crash(small: Path, runner: CliRunner) -> None:
+    assert code(runner).exit_code == 0
+    path = jsonl(small, "alpha-clt")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    path.write_text("\n".join(["[" * 100_000 + "]" * 100_000, *lines[1:]]), encoding="utf-8")
+    for args, exit_code in ((["code"], 2), (["check"], 1)):
+        result = runner.invoke(app, args)
+        assert result.exit_code == exit_code, result.output
+        assert "alpha-clt.jsonl:1" in result.output + result.stderr
+        assert "no valid header line" in result.output + result.stderr

@@ -342,7 +342,7 @@ def parse_codings(text: str, path: str) -> CodingsFile:
     lines = text.split("\n")
     try:
         header = json.loads(lines[0])
-    except (json.JSONDecodeError, IndexError) as exc:
+    except (json.JSONDecodeError, IndexError, RecursionError) as exc:
         raise StoreError(
             "codings file has no valid header line",
             path=path,
@@ -380,9 +380,10 @@ def parse_codings(text: str, path: str) -> CodingsFile:
                 note = SegmentNote(**data)
                 _check_types(note.__dict__)
                 result.notes.append(note)
-        except (json.JSONDecodeError, TypeError, ValueError) as exc:
+        except (json.JSONDecodeError, TypeError, ValueError, RecursionError) as exc:
+            reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else exc
             raise StoreError(
-                f"corrupt codings record: {exc}",
+                f"corrupt codings record: {reason}",
                 path=path,
                 line=number,
                 hint="fix the line (one JSON object per line) or restore the file from git",
@@ -794,7 +795,7 @@ def acquire_lock(project: Project, coder: str, transcript_id: str) -> tuple[Path
                 info = json.loads(path.read_text(encoding="utf-8"))
                 pid = int(info.get("pid", 0))
                 host = info.get("host", "")
-            except (OSError, ValueError, json.JSONDecodeError):
+            except (OSError, ValueError, AttributeError, RecursionError):  # not our lock file
                 pid, host = 0, ""
             if pid and host == os.uname().nodename and _pid_alive(pid):
                 raise StoreError(
