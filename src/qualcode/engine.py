@@ -9,9 +9,11 @@ Semantics (documented in the README and checked against a naive reference by a p
   `_`, in any script). A trailing `*` drops the check at the end and the hit extends to the word's end.
 - Every overlapping hit is reported ("care" and "health care" both hit in "health care").
 - All keyword-like patterns of all rules go into ONE Aho-Corasick automaton (ahocorasick-rs), so the
-  scan costs the same for 50 or 5,000 keywords; regexes run on RE2 (linear time, so a user's regex cannot
-  hang the tool). RE2's `\\b` only knows ASCII, so a regex that starts/ends with `\\b` gets the Unicode
-  boundary check too.
+  scan costs the same for 50 or 5,000 keywords. The automaton looks for each pattern between spaces
+  in a copy of the text whose non-word characters are spaces (`bounded_text`), so it reports
+  whole-word hits only; the real text then confirms each one. Regexes run on RE2 (linear time, so
+  a user's regex cannot hang the tool). RE2's `\\b` only knows ASCII, so a regex that starts or
+  ends with `\\b` gets the Unicode boundary check too.
 - A hit codes the segment that contains its start. `speakers` (default: informant turns), `exclude`
   (drop hits in a segment containing an exclude phrase) and `near` (all terms within N words, any order)
   are applied per segment.

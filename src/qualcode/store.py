@@ -226,7 +226,7 @@ def first_codings_text(
     """
     segments, text = transcript.segments, transcript.text
     records = []
-    last_seg, shared = -1, ()
+    last_seg, shared = -1, ()  # shared: every field of the segment's codings but code and rules
     in_order = True
     for seg_no, code, rules in found:
         if seg_no != last_seg:
