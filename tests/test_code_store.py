@@ -865,11 +865,10 @@ memos = st.one_of(
 offsets = st.integers(0, 10**9)
 
 codings_strategy = st.builds(
-    Coding,
+    lambda span, **fields: Coding(start=min(span), end=max(span), **fields),
+    span=st.tuples(offsets, offsets),  # a span that can exist: 0 <= start <= end
     code=texts,
     segment=texts,
-    start=offsets,
-    end=offsets,
     origin=st.sampled_from(["rule", "human"]),
     status=st.sampled_from(["proposed", "accepted", "rejected"]),
     rules=st.lists(texts, max_size=3).map(tuple),
@@ -879,10 +878,9 @@ codings_strategy = st.builds(
     stale=st.booleans(),
 )
 notes_strategy = st.builds(
-    SegmentNote,
+    lambda span, **fields: SegmentNote(start=min(span), end=max(span), **fields),
+    span=st.tuples(offsets, offsets),
     segment=texts,
-    start=offsets,
-    end=offsets,
     reviewed=st.booleans(),
     memo=memos,
     stale=st.booleans(),
@@ -1059,6 +1057,13 @@ def test_a_codings_file_that_cannot_be_written_fails_alone_and_keeps_its_old_ver
         ("rules", "[1]", "rules must be a list of rule ids"),
         ("start", '"5"', "start and end must be integers"),
         ("memo", "[" * 100_000 + "]" * 100_000, "JSON nested too deeply"),  # was RecursionError
+        # found by fuzzing: each was an internal error, or passed `check` and broke a command
+        ("stale", '"no"', "stale must be true or false"),
+        ("start", "true", "start and end must be integers"),
+        ("start", "-5", "is impossible"),
+        ("memo", '"\\ud800"', "memo holds a lone surrogate escape"),
+        ("code", '"\\udfff"', "code holds a lone surrogate escape"),
+        ("rules", '"care/9"', "rules must be a list of rule ids"),
     ],
 )
 def test_a_hand_edited_record_of_the_wrong_type_is_reported_not_a_crash(
@@ -1069,6 +1074,7 @@ def test_a_hand_edited_record_of_the_wrong_type_is_reported_not_a_crash(
     lines = path.read_text(encoding="utf-8").split("\n")
     record = json.loads(lines[1])
     record["status"] = "accepted"  # a decision: kept whatever the rules say
+    record.setdefault(field, False)  # "stale" is only written when true
     lines[1] = json.dumps(record).replace(
         f'"{field}": {json.dumps(record[field])}', f'"{field}": {value}'
     )
@@ -1121,12 +1127,11 @@ def test_a_lone_surrogate_in_a_memo_is_an_error_on_its_file_not_a_crash(
     lines = path.read_text(encoding="utf-8").split("\n")
     lines[1] = lines[1].replace('"memo": ""', '"memo": "\\ud800"')
     path.write_text("\n".join(lines), encoding="utf-8")
-    result = code(runner)
-    assert result.exit_code == 2, result.stderr
-    assert "alpha-clt.jsonl: error: cannot write codings file: '\\ud800' is not a character" in (
-        result.stderr
-    )
-    assert "lone surrogate" in result.stderr
+    for args, exit_code in ((["code"], 2), (["check"], 1), (["show", "alpha-clt"], 2)):
+        result = runner.invoke(app, args)  # check passed it, show crashed on it (fuzzing)
+        assert result.exit_code == exit_code, result.output
+        assert "alpha-clt.jsonl:2" in result.output + result.stderr
+        assert "lone surrogate" in result.output + result.stderr
     assert jsonl(small, "beta-roc").is_file()
 
 

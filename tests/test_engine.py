@@ -602,3 +602,11 @@ def test_punctuation_in_a_keyword_must_match_itself() -> None:
         [Rule("c/1", "c", "keywords", keywords=("-op",), speakers=("*",))]
     ).match_passage("co-op, op and -op")
     assert [(h.start, h.end) for h in hits] == [(2, 5), (14, 17)]
+
+
+def test_re2_any_byte_escape_is_refused() -> None:
+    """Found by fuzzing: after \\C, google-re2's spans are no longer character offsets."""
+    for pattern in (r"\b\C", r"x\\\Cy"):
+        with pytest.raises(CodebookError, match="any byte"):
+            compile_regex(pattern)
+    compile_regex(r"x\\Cy")  # an escaped backslash, then a plain C

@@ -954,3 +954,29 @@ def test_a_projects_own_label_pattern_needs_no_colon(
         ("Bo", "interviewer"),
         ("Ana", "informant"),
     ]
+
+
+def test_a_metadata_cell_over_the_csv_limit_is_an_error_on_its_line(
+    make_project: MakeProject, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by fuzzing: an unclosed quote in a big file was an internal error (csv.Error)."""
+    root = make_project(metadata='id,partnership\nalpha-clt,"' + "x" * 140_000 + "\n")
+    monkeypatch.chdir(root)
+    for args, exit_code in ((["code"], 2), (["check"], 1)):
+        result = runner.invoke(app, args)
+        assert result.exit_code == exit_code, result.output
+        assert "metadata.csv:2" in result.output + result.stderr
+        assert "unclosed quote" in result.output + result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_in_the_transcripts_folder_is_an_error_not_a_hang(
+    make_project: MakeProject, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by fuzzing: reading a FIFO waited forever (and /dev/zero never ended)."""
+    root = make_project()
+    os.mkfifo(root / "transcripts" / "pipe.txt")
+    monkeypatch.chdir(root)
+    result = runner.invoke(app, ["code"])
+    assert result.exit_code == 2, result.output
+    assert "pipe.txt" in result.stderr and "not a regular file" in result.stderr

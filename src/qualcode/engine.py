@@ -94,9 +94,20 @@ def keyword_problem(keyword: str) -> str | None:
     return None
 
 
+# RE2's \C matches one byte, so a match can end inside a character and its offsets stop being
+# character offsets (google-re2 then reports spans past the end of the text).
+_ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")
+
+
 def compile_regex(pattern: str) -> Any:
     """Compile with RE2 (case-insensitive); raise CodebookError with RE2's reason when it cannot."""
     import re2  # imported here: only codebooks with regex rules pay for it
+
+    if _ANY_BYTE.search(pattern):
+        raise CodebookError(
+            f"invalid regex {pattern!r}: \\C (any byte) is not supported",
+            hint="it can match half a character; use . for any character",
+        )
 
     options = re2.Options()
     options.log_errors = False

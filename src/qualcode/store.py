@@ -314,6 +314,8 @@ def _coding_record(data: dict[str, Any]) -> Coding:
     if missing:
         raise TypeError(f"missing field(s) {', '.join(sorted(missing))}")
     fields = {**_CODING_DEFAULTS, **data}
+    if not isinstance(fields["rules"], list | tuple):  # a string would become its characters
+        raise TypeError("rules must be a list of rule ids (strings)")
     fields["rules"] = tuple(fields["rules"])
     if fields["status"] not in STATUSES:
         raise TypeError(f"status must be one of {', '.join(STATUSES)}")
@@ -330,11 +332,26 @@ _STRING_FIELDS = ("code", "segment", "memo", "anchor", "quote")
 
 def _check_types(fields: dict[str, Any]) -> None:
     """A record's values have the types the rest of qualcode relies on (a hand edit may not)."""
-    if not (isinstance(fields["start"], int) and isinstance(fields["end"], int)):
+    start, end = fields["start"], fields["end"]
+    if not (type(start) is int and type(end) is int):  # true and false are not offsets
         raise TypeError("start and end must be integers")
+    if not 0 <= start <= end:
+        raise ValueError(f"span {start}-{end} is impossible: 0 <= start <= end")
     for name in _STRING_FIELDS:
-        if not isinstance(fields.get(name, ""), str):
+        value = fields.get(name, "")
+        if not isinstance(value, str):
             raise TypeError(f"{name} must be a string")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(
+                    f"{name} holds a lone surrogate escape (such as \\ud800), which is not a "
+                    "character"
+                ) from None
+    for name in ("stale", "reviewed"):
+        if not isinstance(fields.get(name, False), bool | int | float):
+            raise TypeError(f"{name} must be true or false")
 
 
 def parse_codings(text: str, path: str) -> CodingsFile:

@@ -39,6 +39,12 @@ def read_bytes(path: Path, *, max_bytes: int | None = None, what: str = "file") 
         )
     if path.is_dir():
         raise InputFileError(f"is a directory, expected a {what}", path=path)
+    if not path.is_file():  # reading a pipe would wait forever, /dev/zero would never end
+        raise InputFileError(
+            f"is not a regular file (a pipe, socket or device), expected a {what}",
+            path=path,
+            hint="move it out of the project folder",
+        )
     try:
         size = path.stat().st_size
         if max_bytes is not None and size > max_bytes:

@@ -649,8 +649,9 @@ def read_metadata_csv(
     if first_line.count("\t") > max(first_line.count(";"), first_line.count(",")):
         delimiter = "\t"
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows_read = _csv_rows(reader, shown)
     try:
-        header = [h.strip() for h in next(reader)]
+        header = [h.strip() for h in next(rows_read)]
     except StopIteration:
         raise TranscriptError(
             "metadata CSV is empty", path=shown, hint="add a header row"
@@ -679,7 +680,7 @@ def read_metadata_csv(
         )
     rows: dict[str, dict[str, str]] = {}
     lines: dict[str, int] = {}
-    for row in reader:
+    for row in rows_read:
         line_no = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
@@ -707,6 +708,23 @@ def read_metadata_csv(
         lines[transcript_id] = line_no
     columns = tuple(h for i, h in enumerate(header) if i != id_index)
     return MetadataTable(shown, columns, rows, lines)
+
+
+def _csv_rows(reader: Any, shown: str) -> Iterator[list[str]]:
+    """The reader's rows; the csv module's own errors become a message with the line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a cell over 128 KB: usually a quote that never closes
+            raise TranscriptError(
+                f"metadata CSV cannot be read: {exc}",
+                path=shown,
+                line=reader.line_num,
+                hint='check for an unclosed quote (") on or before this line',
+            ) from None
+        yield row
 
 
 # -- the corpus -----------------------------------------------------------------------------------
