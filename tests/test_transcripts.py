@@ -977,6 +977,8 @@ def test_a_pipe_in_the_transcripts_folder_is_an_error_not_a_hang(
     root = make_project()
     os.mkfifo(root / "transcripts" / "pipe.txt")
     monkeypatch.chdir(root)
-    result = runner.invoke(app, ["code"])
-    assert result.exit_code == 2, result.output
-    assert "pipe.txt" in result.stderr and "not a regular file" in result.stderr
+    for args, exit_code in ((["code"], 2), (["check"], 2), (["transcripts"], 2)):
+        result = runner.invoke(app, args)
+        assert result.exit_code == exit_code, result.output
+        output = result.output + result.stderr
+        assert "pipe.txt" in output and "not a regular file" in output

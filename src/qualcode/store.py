@@ -420,7 +420,7 @@ def read_codings_bytes(project: Project, coder: str, transcript_id: str) -> byte
         return None
     from qualcode.textio import read_bytes
 
-    return read_bytes(path, what="codings file")
+    return read_bytes(path, what="codings file", regular=True)
 
 
 def parse_codings_bytes(
@@ -670,7 +670,7 @@ def iter_codings(project: Project, coder: str) -> Iterable[CodingsFile]:
         from qualcode.project import display_path
         from qualcode.textio import read_text
 
-        yield parse_codings(read_text(path, what="codings file"), display_path(path))
+        yield parse_codings(read_text(path, what="codings file", regular=True), display_path(path))
 
 
 def check_codings(project: Project) -> list[Diagnostic]:
@@ -692,7 +692,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
             try:
                 from qualcode.textio import read_text
 
-                cf = parse_codings(read_text(path, what="codings file"), shown)
+                cf = parse_codings(read_text(path, what="codings file", regular=True), shown)
             except (StoreError, Exception) as exc:
                 line = getattr(exc, "line", None)
                 found.append(

@@ -31,15 +31,21 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_bytes(path: Path, *, max_bytes: int | None = None, what: str = "file") -> bytes:
-    """Read a whole file, turning every OS-level failure into a message a user can act on."""
+def read_bytes(
+    path: Path, *, max_bytes: int | None = None, what: str = "file", regular: bool = False
+) -> bytes:
+    """Read a whole file, turning every OS-level failure into a message a user can act on.
+
+    `regular` refuses pipes and devices: right for files found in a project's folders (a FIFO
+    there hung every command), wrong for a path a user names (`qualcode decide <(...)`).
+    """
     if not path.exists():
         raise InputFileError(
             f"{what} not found", path=path, hint="check the path, or run from the project folder"
         )
     if path.is_dir():
         raise InputFileError(f"is a directory, expected a {what}", path=path)
-    if not path.is_file():  # reading a pipe would wait forever, /dev/zero would never end
+    if regular and not path.is_file():  # a pipe would wait forever, /dev/zero never end
         raise InputFileError(
             f"is not a regular file (a pipe, socket or device), expected a {what}",
             path=path,
@@ -122,10 +128,15 @@ def _decode(data: bytes, encoding: str, path: Path, what: str = "file") -> str:
 
 
 def read_text(
-    path: Path, *, encoding: str | None = None, max_bytes: int | None = None, what: str = "file"
+    path: Path,
+    *,
+    encoding: str | None = None,
+    max_bytes: int | None = None,
+    what: str = "file",
+    regular: bool = False,
 ) -> str:
     """Read and decode a text file (see `decode_text`)."""
-    data = read_bytes(path, max_bytes=max_bytes, what=what)
+    data = read_bytes(path, max_bytes=max_bytes, what=what, regular=regular)
     return decode_text(data, path, encoding=encoding, what=what)
 
 

@@ -602,7 +602,7 @@ def read_transcript(
     encoding: str | None = None,
 ) -> Transcript:
     shown = display or str(path)
-    data = read_bytes(path, max_bytes=MAX_TRANSCRIPT_BYTES, what="transcript")
+    data = read_bytes(path, max_bytes=MAX_TRANSCRIPT_BYTES, what="transcript", regular=True)
     try:
         text = decode_text(data, path, encoding=encoding, what="transcript")
     except InputFileError as exc:
@@ -639,7 +639,7 @@ def read_metadata_csv(
     file that is not UTF-8 (Excel on Windows writes cp1252).
     """
     text = decode_text(
-        read_bytes(path, max_bytes=100_000_000, what="metadata CSV"),
+        read_bytes(path, max_bytes=100_000_000, what="metadata CSV", regular=True),
         path,
         encoding=encoding,
         what="metadata CSV",
