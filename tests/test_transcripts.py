@@ -982,3 +982,24 @@ def test_a_pipe_in_the_transcripts_folder_is_an_error_not_a_hang(
         assert result.exit_code == exit_code, result.output
         output = result.output + result.stderr
         assert "pipe.txt" in output and "not a regular file" in output
+
+
+def test_a_decoding_error_names_the_files_own_byte_offset_and_the_real_line(
+    tmp_path: Path,
+) -> None:
+    """Found by fuzzing: a BOM was left out of the offset; UTF-16 counted 0x0A bytes as lines."""
+    from qualcode.textio import decode_text
+
+    cases = [
+        (b"\xef\xbb\xbfQ: hi\nA: ok \xff x", "byte offset 15", (2, 7)),
+        (
+            "\ufeffQ: \u0a0a\u0a0a\nA: hi".encode("utf-16-le") + b"\x00\xd8",
+            "byte offset 24",
+            (2, 6),
+        ),
+        ("Q: café \xff".encode("latin-1").replace(b"\xe9", "é".encode()), "byte offset 9", (1, 9)),
+    ]
+    for data, offset, (line, column) in cases:
+        with pytest.raises(InputFileError, match=offset) as info:
+            decode_text(data, tmp_path / "t.txt", what="transcript")
+        assert (info.value.line, info.value.column) == (line, column)

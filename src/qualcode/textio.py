@@ -75,7 +75,7 @@ def decode_text(data: bytes, path: Path, *, encoding: str | None = None, what: s
     """
     for bom, name in BOMS:
         if data.startswith(bom):
-            return _decode(data[len(bom) :], name, path, what)
+            return _decode(data[len(bom) :], name, path, what, skipped=len(bom))
     wide = encoding is not None and encoding.lower().replace("_", "-").startswith(
         ("utf-16", "utf16", "utf-32", "utf32")
     )
@@ -109,14 +109,19 @@ _FALLBACK_HINT = (
 _UTF8_HINT = "save the file as UTF-8 (in most editors: Save As, encoding UTF-8)"
 
 
-def _decode(data: bytes, encoding: str, path: Path, what: str = "file") -> str:
+def _decode(data: bytes, encoding: str, path: Path, what: str = "file", *, skipped: int = 0) -> str:
+    """`skipped`: bytes before `data` in the file (a BOM), so the offset reported is the file's."""
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        # line and column from the text before the bad byte: in UTF-16 a 0x0A byte is not a
+        # line break, and a column counts characters, as editors do
+        before = data[: exc.start].decode(encoding, errors="replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
         raise InputFileError(
-            f"not valid {encoding} at byte offset {exc.start} (byte 0x{data[exc.start]:02x})",
+            f"not valid {encoding} at byte offset {exc.start + skipped} "
+            f"(byte 0x{data[exc.start]:02x})",
             path=path,
             line=line,
             column=column,
