@@ -67,6 +67,16 @@ def jsonl(root: Path, transcript_id: str, coder: str = "auto") -> Path:
     return root / "codings" / coder / f"{transcript_id}.jsonl"
 
 
+def edit_first_record(
+    root: Path, edit: Callable[[str], str], transcript_id: str = "alpha-clt"
+) -> None:
+    """A hand edit: the first record of a codings file replaced by `edit(record line)`."""
+    path = jsonl(root, transcript_id)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[1] = edit(lines[1])
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
 def records(root: Path, transcript_id: str, coder: str = "auto") -> list[dict[str, object]]:
     lines = jsonl(root, transcript_id, coder).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines[1:]]
@@ -1123,10 +1133,7 @@ def test_a_lone_surrogate_in_a_memo_is_an_error_on_its_file_not_a_crash(
     small: Path, runner: CliRunner
 ) -> None:
     assert code(runner).exit_code == 0
-    path = jsonl(small, "alpha-clt")
-    lines = path.read_text(encoding="utf-8").split("\n")
-    lines[1] = lines[1].replace('"memo": ""', '"memo": "\\ud800"')
-    path.write_text("\n".join(lines), encoding="utf-8")
+    edit_first_record(small, lambda line: line.replace('"memo": ""', '"memo": "\\ud800"'))
     for args, exit_code in ((["code"], 2), (["check"], 1), (["show", "alpha-clt"], 2)):
         result = runner.invoke(app, args)  # check passed it, show crashed on it (fuzzing)
         assert result.exit_code == exit_code, result.output
@@ -1212,3 +1219,20 @@ def test_a_header_nested_too_deeply_is_reported_not_a_crash(small: Path, runner:
         assert result.exit_code == exit_code, result.output
         assert "alpha-clt.jsonl:1" in result.output + result.stderr
         assert "no valid header line" in result.output + result.stderr
+
+
+def test_check_reports_a_span_past_the_end_of_the_transcript(
+    small: Path, runner: CliRunner
+) -> None:
+    """Found by fuzzing: `check` passed a hand-edited span that the text cannot hold."""
+    assert code(runner).exit_code == 0
+
+    def past_the_end(line: str) -> str:
+        record = json.loads(line)
+        record.update(origin="human", status="accepted", rules=[], end=99_999)
+        return json.dumps(record, ensure_ascii=False)
+
+    edit_first_record(small, past_the_end)
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1, result.output
+    assert "past the end of the transcript" in result.output

@@ -685,6 +685,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
         return found
     code_ids = set(codebook.by_id)
     hashes: dict[str, str] = {}
+    lengths: dict[str, int] = {}
     segment_ids: dict[str, set[str]] = {}
     for coder in list_coders(project):
         for path in sorted((project.codings_dir / coder).glob("*.jsonl")):
@@ -722,6 +723,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                 except QualcodeError:
                     continue  # the transcript check reports it
                 hashes[path.stem] = loaded.sha256
+                lengths[path.stem] = len(loaded.text)
                 segment_ids[path.stem] = {seg.id for seg in loaded.segments}
             if cf.sha256 != hashes[path.stem]:
                 found.append(
@@ -743,6 +745,17 @@ def check_codings(project: Project) -> list[Diagnostic]:
                             f"{did_you_mean(coding.code, code_ids)} (segment {coding.segment})",
                             "coding-unknown-code",
                             "rename it or add the code to a codebook",
+                        )
+                    )
+                if coding.end > lengths[path.stem] and cf.sha256 == hashes[path.stem]:
+                    found.append(  # a hand edit: the text is the one the codings were made on
+                        error(
+                            shown,
+                            None,
+                            f"coding {coding.code!r} spans {coding.start}-{coding.end}, past the "
+                            f"end of the transcript ({lengths[path.stem]} characters)",
+                            "codings-file",
+                            "fix its start and end, or remove it",
                         )
                     )
                 if coding.stale:
