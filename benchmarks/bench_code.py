@@ -55,10 +55,8 @@ _BURN = "x = 0\nfor i in range(15_000_000): x += i"
 
 
 def machine_scaling() -> float:
-    """How much faster two processes of pure CPU work finish than one, run after the other.
-
-    The fastest of three tries of each, so a moment of noise from other tenants counts less.
-    """
+    """Throughput of two processes of pure CPU work at once, relative to one alone (2.0: two
+    full cores). The fastest of three tries of each, so a moment of noise counts less."""
 
     def burn(n: int) -> float:
         start = time.perf_counter()
