@@ -23,10 +23,10 @@ from conftest import (
     copy_bundled,
     write,
 )
-from qualcode.autocode import propose_codings, segment_views
+from qualcode.autocode import propose_codings
 from qualcode.cli import app
 from qualcode.codebook.model import Rule
-from qualcode.engine import Matcher, SegmentView, compile_rules
+from qualcode.engine import Matcher, compile_rules, segment_views
 from qualcode.errors import StoreError, UsageError
 from qualcode.project import load_project
 from qualcode.store import (
@@ -599,7 +599,7 @@ def test_stored_proposals_agree_with_the_hit_level_matcher_on_the_bundled_study(
     matcher = compile_rules(project.codebook)
     total = 0
     for transcript in project.corpus:
-        views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in transcript.segments]
+        views = segment_views(transcript.segments)
         expected: dict[tuple[str, str], set[str]] = {}
         for seg, hits in zip(
             transcript.segments, matcher.match(transcript.text, views), strict=True
@@ -1187,7 +1187,7 @@ def test_a_first_run_file_is_what_merging_into_nothing_gives(
     ]
     matcher = Matcher(rules)
     matcher.vector_threshold = 0 if vectorized else 10**9
-    found = matcher.coded_segments(transcript.text, segment_views(transcript))
+    found = matcher.coded_segments(transcript.text, segment_views(transcript.segments))
     merged, _ = merge_proposals(
         None, propose_codings(transcript, matcher), transcript, "ana", matcher.rule_ids
     )

@@ -188,20 +188,21 @@ def test_front_matter_roles_and_several_informants() -> None:
     assert transcript.body_start == text.index("Moderator Jones: Welcome")
 
 
+def speakers_in_project(
+    make_project: MakeProject, config: str, text: str
+) -> list[tuple[str | None, str | None]]:
+    """(speaker, role) of each turn of `text`, read in a project with this qualcode.yaml."""
+    root = make_project(config=config, transcripts={"t": text}, metadata=None)
+    return [(t.speaker, t.role) for t in load_project(root).corpus.load("t").turns]
+
+
 def test_configured_labels_and_patterns(make_project: MakeProject) -> None:
     config = (
         "speakers:\n  interviewer: [Host]\n  informant: [Guest]\n"
         "  patterns: ['^(?P<name>[A-Z][a-z]+) said:[ \\t]*']\n"
     )
-    root = make_project(
-        config=config,
-        transcripts={
-            "x": "Host: Welcome.\nGuest: Thanks.\nMaria said: Hello all.\nMaria said: Bye.\n"
-        },
-        metadata=None,
-    )
-    transcript = load_project(root).corpus.load("x")
-    assert [(t.speaker, t.role) for t in transcript.turns] == [
+    text = "Host: Welcome.\nGuest: Thanks.\nMaria said: Hello all.\nMaria said: Bye.\n"
+    assert speakers_in_project(make_project, config, text) == [
         ("Host", "interviewer"),
         ("Guest", "informant"),
         ("Maria", "informant"),
@@ -317,12 +318,12 @@ def test_coded_offsets_select_the_matched_words(make_project: MakeProject) -> No
         },
         metadata=None,
     )
-    from qualcode.engine import SegmentView, compile_rules
+    from qualcode.engine import compile_rules, segment_views
 
     project = load_project(root)
     transcript = project.corpus.load("emoji")
     matcher = compile_rules(project.codebook)
-    views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in transcript.segments]
+    views = segment_views(transcript.segments)
     words = [
         transcript.text[h.start : h.end]
         for hits in matcher.match(transcript.text, views)
@@ -939,16 +940,9 @@ def test_a_projects_own_label_pattern_needs_no_colon(
     make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Only the built-in labels all have a colon; a line is no longer skipped for lacking one."""
-    root = make_project(
-        config="codebooks: [codebooks/*.yaml]\nspeakers:\n"
-        "  patterns: ['^(?P<name>[A-Z][a-z]+) > ']\n  interviewer: [Bo]\n",
-        transcripts={
-            "t": "Bo > How did it start?\nAna > With a land trust.\nBo > And?\nAna > Yes.\n"
-        },
-        metadata=None,
-    )
-    transcript = load_project(root).corpus.load("t")
-    assert [(t.speaker, t.role) for t in transcript.turns] == [
+    config = "speakers:\n  patterns: ['^(?P<name>[A-Z][a-z]+) > ']\n  interviewer: [Bo]\n"
+    text = "Bo > How did it start?\nAna > With a land trust.\nBo > And?\nAna > Yes.\n"
+    assert speakers_in_project(make_project, config, text) == [
         ("Bo", "interviewer"),
         ("Ana", "informant"),
         ("Bo", "interviewer"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qualcode.engine import Matcher, SegmentView, compile_rules
+from qualcode.engine import Matcher, compile_rules, segment_views
 from qualcode.errors import QualcodeError
 from qualcode.store import (
     Coding,
@@ -44,7 +44,7 @@ def propose_codings(transcript: Transcript, matcher: Matcher) -> list[Coding]:
     text = transcript.text
     proposals = []
     anchor_seg, anchor = -1, ""
-    for seg_no, code_id, rule_ids in matcher.coded_segments(text, segment_views(transcript)):
+    for seg_no, code_id, rule_ids in matcher.coded_segments(text, segment_views(segments)):
         segment = segments[seg_no]
         if seg_no != anchor_seg:
             anchor_seg, anchor = seg_no, anchor_of(text[segment.start : segment.end])
@@ -52,10 +52,6 @@ def propose_codings(transcript: Transcript, matcher: Matcher) -> list[Coding]:
             proposed_coding(code_id, segment.id, segment.start, segment.end, rule_ids, anchor)
         )
     return proposals
-
-
-def segment_views(transcript: Transcript) -> list[SegmentView]:
-    return [SegmentView(s.start, s.end, s.speaker, s.role) for s in transcript.segments]
 
 
 @dataclass(frozen=True)
@@ -127,7 +123,7 @@ def _code_in_memory(
         stored = read_codings_bytes(project, coder, transcript_id)
         text: str | None
         if stored is None:  # coded for the first time: every proposal is new, nothing to merge
-            found = matcher.coded_segments(transcript.text, segment_views(transcript))
+            found = matcher.coded_segments(transcript.text, segment_views(transcript.segments))
             text = first_codings_text(transcript, coder, found)
             proposed, report = len(found), MergeReport(added=len(found))
         else:

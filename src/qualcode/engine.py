@@ -144,6 +144,11 @@ class SegmentView:
     role: str | None = None
 
 
+def segment_views(segments: Iterable[Any]) -> list[SegmentView]:
+    """What the matcher needs of a transcript's segments (anything with start, end, speaker, role)."""
+    return [SegmentView(s.start, s.end, s.speaker, s.role) for s in segments]
+
+
 # What a pattern in the automaton is used for.
 _KEYWORD, _NEAR, _EXCLUDE = 0, 1, 2
 

@@ -96,7 +96,7 @@ def transcript_view(
     project: Project, transcript_id: str, coder: str, code_ids: Sequence[str] | None = None
 ) -> TranscriptView:
     """Segments of one transcript with the coder's codings and the rule hits behind them."""
-    from qualcode.engine import SegmentView, compile_rules
+    from qualcode.engine import compile_rules, segment_views
     from qualcode.store import read_codings
 
     codebook = project.codebook
@@ -132,7 +132,7 @@ def transcript_view(
             )
         )
     matcher = compile_rules(codebook)
-    views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in transcript.segments]
+    views = segment_views(transcript.segments)
     hits = matcher.match(transcript.text, views)
     segments = []
     for seg, seg_hits in zip(transcript.segments, hits, strict=True):

@@ -422,12 +422,12 @@ class SessionState:
         previous, self._lock = self._lock, lock
         if previous is not None:
             release_lock(previous)
-        from qualcode.engine import SegmentView
+        from qualcode.engine import segment_views
 
         self.transcript = transcript
         self.files[transcript_id] = codings
         self.segments = session_segments(transcript, codings)
-        views = [SegmentView(s.start, s.end, s.speaker, s.role) for s in transcript.segments]
+        views = segment_views(transcript.segments)
         hits = self.matcher.match(transcript.text, views)
         self._hits = {s.id: h for s, h in zip(transcript.segments, hits, strict=True)}
         self.index = 0
