@@ -1,0 +1,103 @@
+"""`qualcode show`: a transcript with its codings, in plain text when piped, styled on a terminal."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import replace
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from conftest import MakeProject
+from qualcode.cli import app
+from qualcode.cli.output import stdout_console
+from qualcode.cli.render import render_transcript_view
+from qualcode.overview import CodingView, HitView, SegmentViewData, TranscriptView
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def test_show_why_prints_segments_codings_and_the_words_behind_them(
+    make_project: MakeProject, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(make_project())
+    assert runner.invoke(app, ["code", "-q"]).exit_code == 0
+    result = runner.invoke(app, ["show", "alpha-clt", "--why"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        "alpha-clt  (transcripts/alpha-clt.txt, coder auto)\npartnership_type: CLT\n\n"
+        "[t1 L4-4] Interviewer\nTell me about housing in your town.\n\n"
+    )
+    assert (
+        "[t2 L6-6] Maria Lopez\n"
+        "We run a land trust. Housing is what we do, affordable homes for families.\n"
+        "  ? housing  proposed, rule\n"
+        "      housing/1 (keywords: housing, homes, land trust*) matched 'land trust'\n"
+    ) in result.output
+    assert "      anchor/1 (near(5): hospital, anchor) matched 'hospital is an anchor'\n" in (
+        result.output
+    )
+    assert "matched" not in runner.invoke(app, ["show", "alpha-clt"]).output
+
+
+def _view(text: str, hit_word: str) -> TranscriptView:
+    start = text.index(hit_word)
+    coding = CodingView(
+        "housing", "Housing", "green", "accepted", "human", (), "a memo", 0, len(text), stale=True
+    )
+    hit = HitView(start, start + len(hit_word), "housing/1", "housing", hit_word)
+    segment = SegmentViewData("t1", "Ana", "informant", 3, 3, 0, len(text), text, (coding,), (hit,))
+    return TranscriptView(
+        "x",
+        "transcripts/x.txt",
+        "alice",
+        {"partnership_type": "CLT"},
+        (segment,),
+        {"housing/1": "k"},
+    )
+
+
+def _styled(view: TranscriptView) -> str:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, color_system="truecolor", width=200)
+    render_transcript_view(view, console, why=True)
+    return out.getvalue()
+
+
+def test_a_terminal_gets_the_same_text_as_a_pipe_with_the_hit_highlighted() -> None:
+    view = _view("We build homes here.", "homes")
+    plain = io.StringIO()
+    render_transcript_view(view, stdout_console(plain), why=True)
+    styled = _styled(view)
+    assert ANSI.sub("", styled) == plain.getvalue()
+    assert "  ✓ housing  accepted, human  STALE (text changed)  memo: a memo\n" in plain.getvalue()
+    assert "\x1b[1;7mhomes\x1b[0m" in styled  # bold reverse on the matched word
+
+
+def test_control_characters_in_a_transcript_cannot_reach_the_terminal() -> None:
+    # An escape sequence that clears the screen, and a form feed before the matched word: each
+    # becomes one space, so the highlight stays on the word.
+    view = _view("Clear\x1b[2J it.\x0cWe build homes.", "homes")
+    plain = io.StringIO()
+    render_transcript_view(view, stdout_console(plain), why=True)
+    assert "Clear [2J it. We build homes.\n" in plain.getvalue()
+    styled = _styled(view)
+    assert "\x1b[2J" not in styled and "\x0c" not in styled
+    assert "\x1b[1;7mhomes\x1b[0m" in styled
+
+
+def test_a_long_transcript_is_printed_in_batches_with_nothing_lost_or_doubled() -> None:
+    """One print per line made a transcript of 330,000 short paragraphs take 88 s to show."""
+    one = _view("We build homes here.", "homes").segments[0]
+    segments = tuple(replace(one, id=f"t{i}", line_start=i, line_end=i) for i in range(1500))
+    view = replace(_view("We build homes here.", "homes"), segments=segments)
+    plain = io.StringIO()
+    render_transcript_view(view, stdout_console(plain), why=True)
+    lines = plain.getvalue().split("\n")
+    assert len(lines) == 3 + 1500 * 5 + 1  # title, metadata, blank; 5 lines a segment; the end
+    assert [line for line in lines if line.startswith("[t")] == [
+        f"[t{i} L{i}-{i}] Ana" for i in range(1500)
+    ]
+    assert ANSI.sub("", _styled(view)) == plain.getvalue()
