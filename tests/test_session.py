@@ -92,6 +92,17 @@ def test_add_with_a_span_keeps_a_quote_and_checks_the_bounds() -> None:
         add_code(records, "convener", text, (3, 10))
 
 
+def test_add_with_a_span_leaves_out_whitespace_at_its_edges() -> None:
+    text = "We built\n homes  here."
+    records = SegmentRecords("t1", 0, len(text))
+    (coding,) = add_code(records, "housing", text, (8, 17)).codings
+    assert (coding.start, coding.end, coding.quote) == (10, 15, "homes")
+    whole = add_code(records, "housing", text, (0, len(text))).codings[0]
+    assert (whole.start, whole.end, whole.quote) == (0, len(text), "")  # still the whole segment
+    with pytest.raises(DecisionError, match="8-10 in segment t1 holds only whitespace"):
+        add_code(records, "housing", text, (8, 10))
+
+
 def test_add_on_a_proposal_accepts_it_and_remove_rejects_rule_codings() -> None:
     proposal = Coding("convener", "t1", 0, 5, rules=("convener/1",))
     records = SegmentRecords("t1", 0, 5, (proposal,))

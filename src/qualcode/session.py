@@ -174,6 +174,14 @@ def add_code(
             f"({records.start}-{records.end})",
             hint="start and end are offsets into the transcript text, end exclusive",
         )
+    if span is not None:  # a selection's edges often catch a space or a line break: not quoted
+        selected = text[start:end]
+        start, end = start + len(selected) - len(selected.lstrip()), start + len(selected.rstrip())
+        if start >= end:
+            raise DecisionError(
+                f"span {span[0]}-{span[1]} in segment {records.segment_id} holds only whitespace",
+                hint="start and end are offsets into the transcript text, end exclusive",
+            )
     whole = (start, end) == (records.start, records.end)
     coded_text = text[start:end]
     existing = records.find(code_id)
