@@ -571,6 +571,27 @@ def test_duplicate_ids_in_two_subfolders(
     assert "transcript id 'dup' is used by two files" in result.stderr
 
 
+def test_a_file_name_that_is_not_utf8_is_an_error_naming_its_bytes(
+    runner: CliRunner, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(metadata=None)
+    try:  # a Latin-1 name, as a zip made on an old Windows machine unpacks
+        transcripts = root / "transcripts"
+        (transcripts / "beta-roc.txt").rename(transcripts / os.fsdecode(b"caf\xe9.txt"))
+    except OSError:
+        pytest.skip("this file system accepts only UTF-8 names")
+    code, lines = check_lines(runner, root, monkeypatch)
+    assert code == 1
+    assert lines == [
+        "transcripts/caf\\xe9.txt: error: file name is not valid UTF-8 (the name is the "
+        "transcript id, which goes into codings files and exports) [transcript]",
+    ]
+    result = CliRunner().invoke(app, ["code"])
+    assert result.exit_code == 2
+    assert "transcripts/caf\\xe9.txt: error: file name is not valid UTF-8" in result.stderr
+    assert not (root / "codings").exists()
+
+
 def test_metadata_csv_without_id_column_in_project(
     runner: CliRunner, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -767,6 +767,15 @@ def find_transcript_files(folder: Path, extensions: Sequence[str]) -> list[Path]
     return sorted(found)
 
 
+def _is_text(name: str) -> bool:
+    """False for a name holding bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _unresolved_display(path: Path) -> str:
     """Relative to the current folder when inside it, keeping the symlinks' names."""
     try:
@@ -846,6 +855,19 @@ def load_corpus(
     by_id: dict[str, Path] = {}
     files = []
     for path in paths:
+        if not _is_text(path.stem):
+            shown = os.fsencode(display_path(path)).decode("utf-8", "backslashreplace")
+            bad_name = TranscriptError(
+                "file name is not valid UTF-8 (the name is the transcript id, which goes into "
+                "codings files and exports)",
+                path=shown,
+                hint="rename the file (its name was probably written on a system with another "
+                "encoding)",
+            )
+            if problems is None:
+                raise bad_name
+            problems.append(bad_name)
+            continue
         if path.stem in by_id:
             duplicate = TranscriptError(
                 f"transcript id {path.stem!r} is used by two files: {display_path(by_id[path.stem])} "
