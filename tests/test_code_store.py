@@ -744,8 +744,10 @@ def test_corrupt_codings_file_names_file_and_line(
     assert "codings/auto/alpha-clt.jsonl:3: error: corrupt codings record" in result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
-    assert "1 transcript could not be coded" in result.stderr
+    assert "1 transcript could not be coded (see above); the others were." in result.stderr
     assert path.read_bytes() == corrupt  # never overwritten
+    alone = code(runner, "alpha-clt")
+    assert alone.stderr.endswith("1 transcript could not be coded (see above).\n")  # no others
     assert jsonl(small, "beta-roc").read_bytes() == beta
 
     for command in (["tally"], ["summary"]):

@@ -384,6 +384,37 @@ def test_binary_file(tmp_path: Path) -> None:
     assert "binary file" in info.value.message
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_named_and_read_with_that_encoding(
+    tmp_path: Path, encoding: str
+) -> None:
+    path = write(tmp_path / "t.txt", LF_TEXT.encode(encoding))
+    with pytest.raises(InputFileError) as info:
+        read_transcript(path, display="t.txt")
+    assert info.value.message == f"looks like {encoding} text saved without a byte-order mark"
+    assert f"--encoding {encoding}`" in (info.value.hint or "")
+    assert read_transcript(path, encoding=encoding).text == LF_TEXT
+
+
+def test_stray_nul_bytes_in_text_are_located_not_called_binary(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.txt", b"Interviewer: Hi.\nMaria: We\x00 talk \xc3\xa9\x00\x00.\n")
+    with pytest.raises(InputFileError) as info:
+        read_transcript(path, display="t.txt")
+    err = info.value
+    assert (
+        err.message == "NUL byte at byte offset 26 (2 more after it): text files do not hold NULs"
+    )
+    assert (err.line, err.column) == (2, 10)
+    assert "tr -d" in (err.hint or "")
+
+
+def test_mostly_nul_or_control_bytes_is_a_binary_file(tmp_path: Path) -> None:
+    for data in (b"Hi.\n" + b"\x00" * 20, b"Hi. \x00\x07\x08 there\n", b"\x00caf\xe9\n"):
+        with pytest.raises(InputFileError) as info:
+            read_transcript(write(tmp_path / "x.txt", data))
+        assert info.value.message == "looks like a binary file, not a text transcript"
+
+
 @pytest.mark.parametrize("content", [b"", b"\n\n  \n", b"---\ntitle: x\n---\n\n"])
 def test_empty_transcript(tmp_path: Path, content: bytes) -> None:
     path = write(tmp_path / "e.txt", content)

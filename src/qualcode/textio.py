@@ -87,12 +87,7 @@ def decode_text(data: bytes, path: Path, *, encoding: str | None = None, what: s
                 pass
         return _decode(data, encoding, path, what)  # type: ignore[arg-type]
     if b"\x00" in data:
-        raise InputFileError(
-            f"looks like a binary file, not a text {what}",
-            path=path,
-            hint="qualcode reads plain text (UTF-8 or UTF-16 with BOM); "
-            "export the document as .txt first",
-        )
+        raise _nul_error(data, path, what)
     if encoding is None or encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
         return _decode(data, "utf-8", path, what)
     try:
@@ -107,6 +102,74 @@ _FALLBACK_HINT = (
     "`transcripts:` in qualcode.yaml (every command), or `qualcode code --encoding cp1252`"
 )
 _UTF8_HINT = "save the file as UTF-8 (in most editors: Save As, encoding UTF-8)"
+
+
+def _nul_error(data: bytes, path: Path, what: str) -> InputFileError:
+    """Why a file with NUL bytes is not read, said as precisely as the bytes allow.
+
+    Text never holds NULs, but three kinds of files do: UTF-16 saved without a byte-order mark
+    (every other byte of English text is a NUL), text with a few stray NULs (a bad copy, a
+    crashed editor), and binary files (a .docx renamed .txt).
+    """
+    wide = _utf16_without_bom(data)
+    legacy_ok = what in ("transcript", "metadata CSV")
+    if wide:
+        return InputFileError(
+            f"looks like {wide} text saved without a byte-order mark",
+            path=path,
+            hint=f"name its encoding: `encoding: {wide}` under `transcripts:` in qualcode.yaml, "
+            f"or `qualcode code --encoding {wide}`; or save it as UTF-8"
+            if legacy_ok
+            else _UTF8_HINT,
+        )
+    nuls = data.count(b"\x00")
+    first = data.index(b"\x00")
+    before = data[:first].decode("utf-8", errors="replace")
+    if nuls <= max(4, len(data) // 100) and _is_plain_utf8(data.replace(b"\x00", b"")):
+        more = f" ({nuls - 1} more after it)" if nuls > 1 else ""
+        return InputFileError(
+            f"NUL byte at byte offset {first}{more}: text files do not hold NULs",
+            path=path,
+            line=before.count("\n") + 1,
+            column=len(before) - (before.rfind("\n") + 1) + 1,
+            hint="delete it in an editor (it shows as ^@ or a box), or delete every NUL: "
+            "`tr -d '\\000' < FILE > FIXED`",
+        )
+    return InputFileError(
+        f"looks like a binary file, not a text {what}",
+        path=path,
+        hint="qualcode reads plain text (UTF-8, or UTF-16 with a byte-order mark); export the "
+        "document as .txt first"
+        + ("; for UTF-16 or UTF-32 text without one, name its encoding" if legacy_ok else ""),
+    )
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the first bytes look like mostly-ASCII UTF-16 text."""
+    sample = data[:4096]
+    if len(sample) < 4 or len(data) % 2:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for name, zeros, chars in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if zeros.count(0) >= 0.9 * len(zeros) and chars.count(0) <= 0.1 * len(chars):
+            with contextlib.suppress(UnicodeDecodeError):
+                data.decode(name)
+                return name
+    return None
+
+
+def _is_plain_utf8(data: bytes) -> bool:
+    """UTF-8 with no control characters but tab, line breaks and form feed: text, not data."""
+    if data.translate(None, _TEXT_CONTROLS) != data:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_TEXT_CONTROLS = bytes([*range(1, 9), *range(14, 32), 127])
 
 
 def _decode(data: bytes, encoding: str, path: Path, what: str = "file", *, skipped: int = 0) -> str:

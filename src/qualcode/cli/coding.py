@@ -133,7 +133,7 @@ def code(
     if failed:
         print(
             f"{len(failed)} transcript{'s' if len(failed) != 1 else ''} could not be coded "
-            "(see above); the others were.",
+            f"(see above){'; the others were.' if ok else '.'}",
             file=sys.stderr,
         )
         raise typer.Exit(EXIT_USAGE)
