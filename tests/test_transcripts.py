@@ -110,6 +110,16 @@ EXPECTED = [
             "Interviewer: Thanks.\nMaria de la Cruz: Sure.\n",
             ("Interviewer", "Maria de la Cruz"),
         ),
+        (
+            "(00:00:03) Interviewer: Hello there.\n(00:00:10) Dana Okafor: I work at the clinic.\n"
+            "(00:01:03) Interviewer: Thanks.\n(00:01:10) Dana Okafor: Sure.\n",
+            ("Interviewer", "Dana Okafor"),
+        ),
+        (
+            "Interviewer (JD): Hello there.\nRespondent (P3): I work at the clinic.\n"
+            "Interviewer (JD): Thanks.\nRespondent (P3): Sure.\n",
+            ("Interviewer (JD)", "Respondent (P3)"),
+        ),
     ],
     ids=[
         "name",
@@ -127,12 +137,32 @@ EXPECTED = [
         "zoom-captions",
         "name-then-ts",
         "particles",
+        "paren-ts",
+        "role-with-person",
     ],
 )
 def test_label_styles(text: str, speakers: tuple[str, str]) -> None:
     got = turns_of(text)
     assert [(role, words) for _, role, words in got] == EXPECTED
     assert [name for name, _, _ in got] == [speakers[0], speakers[1]] * 2
+
+
+def test_a_role_with_a_person_keeps_people_apart_and_takes_the_roles_label() -> None:
+    text = (
+        "Interviewer (Jane Doe): Hello.\nRespondent (P3): Hi.\nRespondent (P4): Hello.\n"
+        "Interviewer (Jane Doe): Thanks.\nRespondent (P3): Sure.\nDana Okafor (she/her): Yes.\n"
+        "Respondent (P4): The board (and its staff): they agreed.\n"
+    )
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert [(t.speaker, t.role) for t in transcript.turns] == [
+        ("Interviewer (Jane Doe)", "interviewer"),
+        ("Respondent (P3)", "informant"),
+        ("Respondent (P4)", "informant"),
+        ("Interviewer (Jane Doe)", "interviewer"),
+        ("Respondent (P3)", "informant"),
+        ("Dana Okafor (she/her)", "informant"),
+        ("Respondent (P4)", "informant"),  # a parenthesis inside the answer is not a label
+    ]
 
 
 def test_timestamps_are_kept() -> None:

@@ -60,6 +60,11 @@ DEFAULT_LABEL_PATTERNS = (
     rf"^\*\*(?P<name>{_NAME})[ \t]*(?::\*\*|\*\*[ \t]*:)(?:[ \t]+|$)",
     # Name: text / INTERVIEWER: text / Q: text / Speaker 2: text
     rf"^(?P<name>{_NAME})[ \t]*:(?:[ \t]+|$)",
+    # After the most common form, which they cannot match: most labelled lines never try them.
+    # (00:01:23) Name: text
+    rf"^\((?P<ts>{_TS})\)[ \t]*(?P<name>{_NAME})[ \t]*:(?:[ \t]+|$)",
+    # Interviewer (Jane Doe): text / Respondent (P3): text: the person is part of the name
+    rf"^(?P<name>{_NAME})[ \t]*\((?P<qual>[^()\n:]{{1,40}})\)[ \t]*:(?:[ \t]+|$)",
 )
 
 
@@ -340,6 +345,8 @@ def find_turns(
             if guessed and not _plausible_name(name):
                 rejected[name] = rejected.get(name, 0) + 1
                 continue
+            if qual := m.groupdict().get("qual"):
+                name = f"{name} ({' '.join(qual.split())})"
             candidates.append((m.start(), m.end(), name, m.groupdict().get("ts")))
             break
     if unlike_names is not None:
@@ -379,9 +386,12 @@ def find_turns(
         key = name.casefold()
         if key in declared:
             return declared[key]
-        if key in scanner.informant_labels:
+        role = key.split(" (", 1)[0]  # `Interviewer (Jane Doe)` is an interviewer
+        if key in scanner.informant_labels or role in scanner.informant_labels:
             return INFORMANT
-        return INTERVIEWER if key in scanner.interviewer_labels else INFORMANT
+        if key in scanner.interviewer_labels or role in scanner.interviewer_labels:
+            return INTERVIEWER
+        return INFORMANT
 
     turns: list[Turn] = []
     first = accepted[0][0] if accepted else len(text)
