@@ -438,6 +438,18 @@ def test_stray_nul_bytes_in_text_are_located_not_called_binary(tmp_path: Path) -
     assert "tr -d" in (err.hint or "")
 
 
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+def test_a_bad_byte_is_located_by_line_whatever_the_line_endings(
+    tmp_path: Path, newline: bytes
+) -> None:
+    for bad, message in ((b"\xe9", "not valid utf-8"), (b"\x00", "NUL byte")):
+        data = newline.join([b"Q: Hi.", b"A: caf" + bad + b" talk", b""])
+        with pytest.raises(InputFileError) as info:
+            read_transcript(write(tmp_path / "t.txt", data))
+        assert info.value.message.startswith(message)
+        assert (info.value.line, info.value.column) == (2, 7)
+
+
 def test_mostly_nul_or_control_bytes_is_a_binary_file(tmp_path: Path) -> None:
     for data in (b"Hi.\n" + b"\x00" * 20, b"Hi. \x00\x07\x08 there\n", b"\x00caf\xe9\n"):
         with pytest.raises(InputFileError) as info:

@@ -124,7 +124,7 @@ def _nul_error(data: bytes, path: Path, what: str) -> InputFileError:
         )
     nuls = data.count(b"\x00")
     first = data.index(b"\x00")
-    before = data[:first].decode("utf-8", errors="replace")
+    before = normalize_newlines(data[:first].decode("utf-8", errors="replace"))
     if nuls <= max(4, len(data) // 100) and _is_plain_utf8(data.replace(b"\x00", b"")):
         more = f" ({nuls - 1} more after it)" if nuls > 1 else ""
         return InputFileError(
@@ -179,7 +179,7 @@ def _decode(data: bytes, encoding: str, path: Path, what: str = "file", *, skipp
     except UnicodeDecodeError as exc:
         # line and column from the text before the bad byte: in UTF-16 a 0x0A byte is not a
         # line break, and a column counts characters, as editors do
-        before = data[: exc.start].decode(encoding, errors="replace")
+        before = normalize_newlines(data[: exc.start].decode(encoding, errors="replace"))
         line = before.count("\n") + 1
         column = len(before) - (before.rfind("\n") + 1) + 1
         raise InputFileError(
