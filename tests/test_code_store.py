@@ -748,6 +748,12 @@ def test_corrupt_codings_file_names_file_and_line(
     assert path.read_bytes() == corrupt  # never overwritten
     alone = code(runner, "alpha-clt")
     assert alone.stderr.endswith("1 transcript could not be coded (see above).\n")  # no others
+    for args in (["alpha-clt", "-q"], ["-q"]):  # --quiet says only that, and no internal error
+        quiet = code(runner, *args)
+        assert quiet.exit_code == 2, quiet.stderr
+        assert quiet.stderr.endswith(
+            "could not be coded (see above)" + (".\n" if len(args) == 2 else "; the others were.\n")
+        )
     assert jsonl(small, "beta-roc").read_bytes() == beta
 
     for command in (["tally"], ["summary"]):

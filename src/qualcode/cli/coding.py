@@ -101,6 +101,7 @@ def code(
     else:
         results = list(iter_code_corpus(proj, ids, coder_name, jobs=jobs))
     failed = [r for r in results if r.error is not None]
+    ok = [r for r in results if r.error is None]
     for r in results:
         for text in r.warnings:
             print(f"{proj.corpus.file(r.transcript_id).shown}: warning: {text}", file=sys.stderr)
@@ -110,7 +111,6 @@ def code(
             report_error(r.error)
     gone = sorted({rule for r in results for rule in r.report.removed_rules})
     if not quiet:
-        ok = [r for r in results if r.error is None]
         added = sum(r.report.added for r in ok)
         kept = sum(r.report.kept for r in ok)
         removed = sum(r.report.removed for r in ok)
