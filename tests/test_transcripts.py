@@ -165,6 +165,85 @@ def test_a_role_with_a_person_keeps_people_apart_and_takes_the_roles_label() -> 
     ]
 
 
+IR = [("Interviewer", "interviewer"), ("Respondent", "informant")] * 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Interviewer: Who?\nRespondent:The hospital.\nInterviewer: And?\nRespondent:Land.\n", IR),
+        ("Interviewer: Who?\n  Respondent: It.\nInterviewer: And?\n\tRespondent: Land.\n", IR),
+        (
+            "Interviewer: Who?\n\u00a0Respondent: It.\nInterviewer: And?\n\u00a0Respondent: Land.\n",
+            IR,
+        ),
+        ("Interviewer: Who?\nRespondent: It.\nINTERVIEWER: And?\nRESPONDENT: Land.\n", IR),
+        (
+            "Interviewer   0:03\nWho?\n\nRespondent (Guest)   0:12\nIt.\n\n"
+            "Interviewer   0:20\nAnd?\n\nRespondent (Guest)   0:25\nLand.\n",
+            IR,
+        ),
+        (
+            "Ruiz, Dana   0:03\nWho?\n\nLopez, Maria (Riverside Health)   0:12\nIt.\n",
+            [("Ruiz, Dana", "informant"), ("Lopez, Maria", "informant")],
+        ),
+        (
+            "---\nspeakers:\n  מראיין: interviewer\n---\n"
+            "\u200fמראיין: מי?\n\u200fמשתתפת: בית החולים.\n\u200fמראיין: ו?\n\u200fמשתתפת: כן.\n",
+            [("מראיין", "interviewer"), ("משתתפת", "informant")] * 2,
+        ),
+        (
+            "采访者：谁召集的？\n\n受访者：医院。\n采访者：好。\n\n受访者：是的。\n",
+            [("采访者", "informant"), ("受访者", "informant")] * 2,
+        ),
+        (
+            "Interviewer 1: Who?\nP01: It.\nInt.: And?\nP01: Land.\nInt.: Thanks.\n",
+            [
+                ("Interviewer 1", "interviewer"),
+                ("P01", "informant"),
+                ("Int.", "interviewer"),
+                ("P01", "informant"),
+                ("Int.", "interviewer"),
+            ],
+        ),
+    ],
+    ids=[
+        "no-space-after-colon",
+        "indented",
+        "no-break-space",
+        "case",
+        "teams-guest",
+        "teams-last-first",
+        "right-to-left-mark",
+        "full-width-colon",
+        "numbered-role",
+    ],
+)
+def test_labels_as_exports_and_hands_write_them(text: str, expected: list[tuple[str, str]]) -> None:
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert [(t.speaker, t.role) for t in transcript.turns] == expected
+    assert all(
+        not t.speaker or t.speaker not in transcript.text[t.start : t.end] for t in transcript.turns
+    )
+
+
+def test_a_timestamp_after_the_label_is_not_part_of_the_words() -> None:
+    text = "Dana Ruiz: (00:03)\nWho convened?\n\nMaria Lopez: [00:00:12] The hospital.\n"
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert [(t.timestamp, text[t.start : t.end]) for t in transcript.turns] == [
+        ("00:03", "Who convened?"),
+        ("00:00:12", "The hospital."),
+    ]
+
+
+def test_a_transcript_of_interviewer_turns_only_is_warned_about() -> None:
+    text = "Interviewer: Who convened it?\nAnswer - the hospital did.\nInterviewer: And?\n"
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert transcript.warnings[0].startswith(
+        "every turn is an interviewer's (Interviewer), so nothing here is coded"
+    )
+
+
 def test_timestamps_are_kept() -> None:
     text = (
         "[00:01:23] Interviewer: Hi.\n[00:01:30] Dana Okafor: Yes.\n[00:02:00] Dana Okafor: No.\n"
@@ -255,7 +334,9 @@ def test_no_labels_is_one_informant_turn_with_a_warning() -> None:
     text = "just some text\nwithout any labels at all.\n"
     transcript = parse_transcript(text, "t", "t.txt")
     assert transcript.warnings == (
-        "no speaker labels found: the whole text is coded as one informant turn",
+        "no speaker labels found: the whole text is coded as one informant turn; if it has "
+        "labels in another style, name them under `speakers:` in the front matter, or add a "
+        "label pattern under `speakers.patterns` in qualcode.yaml",
     )
     [turn] = transcript.turns
     assert (turn.speaker, turn.role) == (None, "informant")
@@ -598,7 +679,9 @@ def test_metadata_problems_reported_by_check(
         (
             {"nolabels": "Just a text without labels.\n"},
             "transcripts/nolabels.txt: warning: no speaker labels found: the whole text is coded "
-            "as one informant turn [transcript]",
+            "as one informant turn; if it has labels in another style, name them under "
+            "`speakers:` in the front matter, or add a label pattern under `speakers.patterns` "
+            "in qualcode.yaml [transcript]",
         ),
     ],
     ids=["empty", "binary", "latin1", "no-labels"],

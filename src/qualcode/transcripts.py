@@ -39,32 +39,44 @@ ID_COLUMNS = ("id", "transcript", "transcript_id", "file")
 # (`Speaker 2`, `Respondent 14`).
 _NAME = r"[^\W\d_][\w'’.\-]*(?:[ \t]+(?:[^\W\d_][\w'’.\-]*|\d{1,3})){0,5}"
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+# Before a label, skipped: indentation, a no-break space, and the invisible marks Word puts
+# before right-to-left text (U+200E/U+200F and the bidi embeddings). The built-in patterns are
+# matched where these end (they need no `^`: they are only ever tried at a line's start).
+_LEAD_CHARS = (
+    " \t\u00a0\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+)
+# The colon after a name: ASCII or full-width (Chinese and Japanese typing), then spaces, the end
+# of the line, or straight into a word (`Respondent:The`), never `http://`.
+_COLON = "[:\uff1a]"
+_AFTER = r"(?:[ \t]+|$|(?=[^\W\d_]))"
 DEFAULT_LABEL_PATTERNS = (
     # [00:01:23] Name: text      (Descript, many transcription services)
-    rf"^\[(?P<ts>{_TS})\][ \t]*(?P<name>{_NAME}|[^:\n]{{1,40}}?)[ \t]*:(?:[ \t]+|$)",
+    rf"\[(?P<ts>{_TS})\][ \t]*(?P<name>{_NAME}|[^:\uff1a\n]{{1,40}}?)[ \t]*{_COLON}{_AFTER}",
     # Name (00:01:23): text      (Rev)
-    rf"^(?P<name>{_NAME})[ \t]*\((?P<ts>{_TS})\)[ \t]*:?(?:[ \t]+|$)",
+    rf"(?P<name>{_NAME})[ \t]*\((?P<ts>{_TS})\)[ \t]*{_COLON}?{_AFTER}",
     # 00:01:23 Name: text
-    rf"^(?P<ts>{_TS})[ \t]+(?P<name>{_NAME})[ \t]*:(?:[ \t]+|$)",
-    # Name  0:03 (alone on a line: Otter.ai)
-    rf"^(?P<name>{_NAME})[ \t]+(?P<ts>{_TS})[ \t]*$",
+    rf"(?P<ts>{_TS})[ \t]+(?P<name>{_NAME})[ \t]*{_COLON}{_AFTER}",
+    # Name  0:03 (alone on a line: Otter.ai; Teams: `Maria Lopez (Guest)   0:12`, `Lopez, Maria`)
+    rf"(?P<name>{_NAME}(?:,[ \t]+{_NAME})?)(?:[ \t]*\([^()\n]{{1,40}}\))?"
+    rf"[ \t]+(?P<ts>{_TS})[ \t]*$",
     # 00:01:23 Name  (alone on a line, the words below: Zoom, Teams and Rev exports)
-    rf"^(?P<ts>{_TS})[ \t]+(?P<name>{_NAME})[ \t]*$",
+    rf"(?P<ts>{_TS})[ \t]+(?P<name>{_NAME})[ \t]*$",
     # [00:01:23] Name  (alone on a line: Trint)
-    rf"^\[(?P<ts>{_TS})\][ \t]+(?P<name>{_NAME})[ \t]*$",
+    rf"\[(?P<ts>{_TS})\][ \t]+(?P<name>{_NAME})[ \t]*$",
     # [Name] 14:02:05  (alone on a line: Zoom's saved captions; `[Jane Doe (she/her)]` too)
-    rf"^\[(?P<name>{_NAME})(?:[ \t]*\([^()\n]{{1,40}}\))?\][ \t]+(?P<ts>{_TS})[ \t]*$",
+    rf"\[(?P<name>{_NAME})(?:[ \t]*\([^()\n]{{1,40}}\))?\][ \t]+(?P<ts>{_TS})[ \t]*$",
     # Name [00:01:23] text / Name [00:01:23]: text
-    rf"^(?P<name>{_NAME})[ \t]+\[(?P<ts>{_TS})\][ \t]*:?(?:[ \t]+|$)",
+    rf"(?P<name>{_NAME})[ \t]+\[(?P<ts>{_TS})\][ \t]*{_COLON}?{_AFTER}",
     # **Name:** text / **Name**: text  (Markdown transcripts)
-    rf"^\*\*(?P<name>{_NAME})[ \t]*(?::\*\*|\*\*[ \t]*:)(?:[ \t]+|$)",
+    rf"\*\*(?P<name>{_NAME})[ \t]*(?:{_COLON}\*\*|\*\*[ \t]*{_COLON}){_AFTER}",
     # Name: text / INTERVIEWER: text / Q: text / Speaker 2: text
-    rf"^(?P<name>{_NAME})[ \t]*:(?:[ \t]+|$)",
+    # (also `Name: (00:12)` and `Name: [00:00:12] text`, older Rev and Descript exports)
+    rf"(?P<name>{_NAME})[ \t]*{_COLON}{_AFTER}(?:[(\[](?P<ts>{_TS})[)\]](?:[ \t]+|$))?",
     # After the most common form, which they cannot match: most labelled lines never try them.
     # (00:01:23) Name: text
-    rf"^\((?P<ts>{_TS})\)[ \t]*(?P<name>{_NAME})[ \t]*:(?:[ \t]+|$)",
+    rf"\((?P<ts>{_TS})\)[ \t]*(?P<name>{_NAME})[ \t]*{_COLON}{_AFTER}",
     # Interviewer (Jane Doe): text / Respondent (P3): text: the person is part of the name
-    rf"^(?P<name>{_NAME})[ \t]*\((?P<qual>[^()\n:]{{1,40}})\)[ \t]*:(?:[ \t]+|$)",
+    rf"(?P<name>{_NAME})[ \t]*\((?P<qual>[^()\n:\uff1a]{{1,40}})\)[ \t]*{_COLON}{_AFTER}",
 )
 
 
@@ -116,11 +128,12 @@ _JOINED_PARTICLES = _PARTICLES | {"l"}  # l'Orange
 def _plausible_name(name: str) -> bool:
     """Every word of a label starts with a capital or a digit (Q, Speaker 2, Maria Lopez); a
     particle may be lowercase between capitalized words (Maria de la Cruz) or joined to one
-    (Omar al-Hassan)."""
+    (Omar al-Hassan). Scripts without capitals (Chinese, Hebrew, Arabic...) pass."""
     words = name.replace(".", " ").split()
     return bool(words) and all(
         w[0].isupper()
         or w[0].isdigit()
+        or (w[0].isalpha() and not w[0].islower())  # a letter with no case
         or (0 < i < len(words) - 1 and w.casefold() in _PARTICLES)
         or _particle_prefixed(w)
         for i, w in enumerate(words)
@@ -320,7 +333,7 @@ def find_turns(
         literal = "|".join(re.escape(n) for n in sorted(roles, key=len, reverse=True))
         patterns = (
             re.compile(
-                rf"^(?:\*\*)?(?P<name>{literal})(?:\*\*)?[ \t]*:(?:\*\*)?(?:[ \t]+|$)",
+                rf"(?:\*\*)?(?P<name>{literal})(?:\*\*)?[ \t]*{_COLON}(?:\*\*)?{_AFTER}",
                 re.MULTILINE | re.IGNORECASE,
             ),
             *patterns,
@@ -328,14 +341,19 @@ def find_turns(
         trusted += 1
     rejected: dict[str, int] = {}
     line_starts = [body_start, *(m.end() for m in _NEWLINE.finditer(text, body_start))]
-    numbered = list(enumerate(patterns))
+    own = range(1 if roles else 0, trusted)  # the project's patterns: matched as written
+    numbered = [(number, pattern, number in own) for number, pattern in enumerate(patterns)]
     # every built-in label has a colon (after the name or in the timestamp); a project's own
     # pattern may not (`ANA > ...`), so those are tried on every line
-    without_colon = numbered[1 if roles else 0 : trusted]
+    without_colon = numbered[own.start : own.stop]
     for pos, line_end in zip(line_starts, [*line_starts[1:], len(text)], strict=True):
-        tried = numbered if ":" in text[pos : min(pos + 120, line_end)] else without_colon
-        for number, pattern in tried:
-            m = pattern.match(text, pos)
+        head = text[pos : min(pos + 120, line_end)]
+        tried = numbered if ":" in head or "\uff1a" in head else without_colon
+        start = pos
+        if head and head[0] in _LEAD_CHARS:
+            start += len(head) - len(head.lstrip(_LEAD_CHARS))
+        for number, pattern, as_written in tried:
+            m = pattern.match(text, pos if as_written else start)
             if m is None:
                 continue
             name = " ".join(m.group("name").split())
@@ -347,7 +365,7 @@ def find_turns(
                 continue
             if qual := m.groupdict().get("qual"):
                 name = f"{name} ({' '.join(qual.split())})"
-            candidates.append((m.start(), m.end(), name, m.groupdict().get("ts")))
+            candidates.append((pos, m.end(), name, m.groupdict().get("ts")))
             break
     if unlike_names is not None:
         # only names that start a line more than once: one-off `e.g.:` lines are just prose
@@ -386,12 +404,17 @@ def find_turns(
         key = name.casefold()
         if key in declared:
             return declared[key]
-        role = key.split(" (", 1)[0]  # `Interviewer (Jane Doe)` is an interviewer
-        if key in scanner.informant_labels or role in scanner.informant_labels:
+        # `Interviewer (Jane Doe)`, `Interviewer 2` and `Int.` take the role of their label
+        role = key.split(" (", 1)[0]
+        keys = (key, role, _NUMBERED.sub("", role))
+        if any(k in scanner.informant_labels for k in keys):
             return INFORMANT
-        if key in scanner.interviewer_labels or role in scanner.interviewer_labels:
+        if any(k in scanner.interviewer_labels for k in keys):
             return INTERVIEWER
         return INFORMANT
+
+    spelling: dict[str, str] = {}  # `RESPONDENT` later in the file is the same `Respondent`
+    role_by_name: dict[str, str] = {}
 
     turns: list[Turn] = []
     first = accepted[0][0] if accepted else len(text)
@@ -399,6 +422,7 @@ def find_turns(
         lead = _lstrip_start(text, body_start, first)
         turns.append(Turn(0, None, None, lead, lead, _rstrip_end(text, lead, first)))
     for i, (label_start, words_start, name, ts) in enumerate(accepted):
+        name = spelling.setdefault(name.casefold(), name)
         end = accepted[i + 1][0] if i + 1 < len(accepted) else len(text)
         # A label alone on its line (Otter's `Name  0:03`): the words start on the next line.
         words_start = _lstrip_start(text, words_start, end)
@@ -406,7 +430,7 @@ def find_turns(
             Turn(
                 len(turns) if turns and turns[0].number == 0 else len(turns) + 1,
                 name,
-                role_of(name),
+                role_by_name.get(name) or role_by_name.setdefault(name, role_of(name)),
                 label_start,
                 words_start,
                 max(words_start, _content_end(text, words_start, end)),
@@ -415,6 +439,9 @@ def find_turns(
         )
     return turns
 
+
+# A number or a full stop after a role's label: `Interviewer 2`, `Int.`, `R1`.
+_NUMBERED = re.compile(r"[\s.]*\d*$")
 
 # Lines that end a turn without being speech: Markdown headings and rules before the next
 # speaker, the footer transcription services add, caption cue numbers and timings.
@@ -580,8 +607,19 @@ def parse_transcript(
             "name the interviewer under `speakers.interviewer` in qualcode.yaml or `speakers:` "
             "in the front matter"
         )
+    if spoken and INFORMANT not in speakers.values():
+        warnings.append(
+            f"every turn is an interviewer's ({', '.join(list(speakers)[:4])}), so nothing here is "
+            "coded; an answer whose label was not recognized is read as part of the question "
+            "before it: name its speaker under `speakers:` in the front matter, or add a label "
+            "pattern under `speakers.patterns` in qualcode.yaml"
+        )
     if not spoken:
-        warnings.append("no speaker labels found: the whole text is coded as one informant turn")
+        warnings.append(
+            "no speaker labels found: the whole text is coded as one informant turn; if it has "
+            "labels in another style, name them under `speakers:` in the front matter, or add a "
+            "label pattern under `speakers.patterns` in qualcode.yaml"
+        )
         lead = _lstrip_start(text, body_start, len(text))
         turns = [Turn(1, None, INFORMANT, lead, lead, _rstrip_end(text, lead, len(text)))]
     longest = max((len(line) for line in text.split("\n")), default=0)
