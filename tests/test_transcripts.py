@@ -748,6 +748,34 @@ def test_a_file_name_that_is_not_utf8_is_an_error_naming_its_bytes(
     assert not (root / "codings").exists()
 
 
+def test_captions_and_documents_in_the_transcripts_folder_are_named_not_skipped_silently(
+    runner: CliRunner, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(transcripts={}, metadata=None)
+    write(root / "transcripts" / "zoom.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nHi\n")
+    write(root / "transcripts" / "sub" / "interview.DOCX", b"PK\x03\x04")
+    code, lines = check_lines(runner, root, monkeypatch)
+    assert code == 0
+    assert lines == [
+        "transcripts/sub/interview.DOCX: warning: not read: not plain text (transcripts are .txt, "
+        ".md files) [transcript]",
+        "transcripts/zoom.vtt: warning: not read: a caption file (transcripts are .txt, .md "
+        "files) [transcript]",
+    ]
+    result = CliRunner().invoke(app, ["code"])  # nothing to code is an error, not "coded 0"
+    assert result.exit_code == 2
+    assert "error: the project has no transcripts (none in transcripts)" in result.stderr
+
+
+def test_teams_transcription_notices_are_not_words_of_the_last_turn() -> None:
+    text = (
+        "Dana Ruiz started transcription\n\nInterviewer   0:03\nWho convened it?\n\n"
+        "Maria Lopez   0:12\nThe hospital.\n\nDana Ruiz stopped transcription\n"
+    )
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert text[transcript.turns[-1].start : transcript.turns[-1].end] == "The hospital."
+
+
 def test_metadata_csv_without_id_column_in_project(
     runner: CliRunner, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -130,15 +130,7 @@ def load_analysis_data(
 
     if status not in STATUS_MODES:
         raise UsageError(f"status must be one of {', '.join(STATUS_MODES)}, not {status!r}")
-    if not project.corpus.ids:
-        from qualcode.project import display_path
-
-        raise UsageError(
-            f"the project has no transcripts (none in {display_path(project.transcripts_dir)})",
-            hint="add interview files ("
-            + ", ".join(project.config.extensions)
-            + ") to the transcripts folder, then run `qualcode code`",
-        )
+    project.require_transcripts()
     coder_name = resolve_coder(project, coder)
     counted = _COUNTED[status]
     metadata: dict[str, dict[str, str]] = {}

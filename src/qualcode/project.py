@@ -310,6 +310,19 @@ class Project:
 
         return load_corpus(self)
 
+    def require_transcripts(self) -> list[str]:
+        """The transcript ids; none is an error, as nothing could be coded or counted."""
+        if ids := self.corpus.ids:
+            return ids
+        from qualcode.errors import UsageError
+
+        raise UsageError(
+            f"the project has no transcripts (none in {display_path(self.transcripts_dir)})",
+            hint="add interview files ("
+            + ", ".join(self.config.extensions)
+            + ") to the transcripts folder; `qualcode check` names files there it cannot read",
+        )
+
 
 def load_project(path: str | Path = ".", *, strict: bool = True) -> Project:
     """Find and load the project at or above `path`.

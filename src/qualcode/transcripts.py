@@ -447,6 +447,7 @@ _NUMBERED = re.compile(r"[\s.]*\d*$")
 # speaker, the footer transcription services add, caption cue numbers and timings.
 _TRAILER_LINE = re.compile(
     r"#{1,6}(?:[ \t].*)?|(?:-{3,}|\*{3,}|_{3,})[ \t]*|Transcribed by \S*otter\.ai.*"
+    r"|.{1,80} (?:started|stopped) transcription"
     r"|\S*[\d:.,]+[ \t]*-->[ \t]*[\d:.,]+.*|\d+"
 )
 
@@ -980,6 +981,7 @@ def check_corpus(project: Project) -> list[Diagnostic]:
                         "fix the id or remove the row",
                     )
                 )
+    found += _other_files(project)
     missing: list[Diagnostic] = []
     for f in corpus.files:
         try:
@@ -1047,6 +1049,39 @@ def check_corpus(project: Project) -> list[Diagnostic]:
             )
         ]
     return found + missing
+
+
+# Files people put among their transcripts that are not read as transcripts.
+_CAPTIONS = (".vtt", ".srt")
+_DOCUMENTS = (".docx", ".doc", ".odt", ".rtf", ".pdf", ".pages")
+
+
+def _other_files(project: Project) -> list[Diagnostic]:
+    """A warning for each caption file or document in the transcripts folder: left out silently,
+    a Zoom transcript saved as .vtt made `code` code nothing and `check` pass."""
+    from qualcode.project import display_path
+
+    read = {e.casefold() for e in project.config.extensions}
+    others = [e for e in (*_CAPTIONS, *_DOCUMENTS) if e not in read]
+    try:
+        paths = find_transcript_files(project.transcripts_dir, others)
+    except TranscriptError:  # a symlink loop: reported by load_corpus already
+        return []
+    return [
+        warning(
+            display_path(path),
+            None,
+            "not read: "
+            + ("a caption file" if path.suffix.casefold() in _CAPTIONS else "not plain text")
+            + f" (transcripts are {', '.join(project.config.extensions)} files)",
+            "transcript",
+            f"convert it: `qualcode import captions {display_path(path)} -o "
+            f"{display_path(project.transcripts_dir)}`, then move the caption file out"
+            if path.suffix.casefold() in _CAPTIONS
+            else "save it as plain text (.txt, UTF-8) beside it, or move it out of the folder",
+        )
+        for path in paths
+    ]
 
 
 def _load_error(exc: TranscriptError | InputFileError, shown: str) -> Diagnostic:

@@ -77,7 +77,7 @@ def code(
     coder_name = _coder(proj, coder)
     _ = proj.codebook  # fail early, before any progress bar, if the codebook is broken
     # an id given twice is coded once
-    ids = list(dict.fromkeys(transcript_ids)) if transcript_ids else proj.corpus.ids
+    ids = list(dict.fromkeys(transcript_ids)) if transcript_ids else proj.require_transcripts()
     for transcript_id in ids:
         proj.corpus.file(transcript_id)  # unknown ids -> message with did-you-mean
     console = stderr_console()
