@@ -49,13 +49,9 @@ def _view(text: str, hit_word: str) -> TranscriptView:
     )
     hit = HitView(start, start + len(hit_word), "housing/1", "housing", hit_word)
     segment = SegmentViewData("t1", "Ana", "informant", 3, 3, 0, len(text), text, (coding,), (hit,))
+    metadata = {"partnership_type": "CLT", "notes": "Met at her office.\nBy email later."}
     return TranscriptView(
-        "x",
-        "transcripts/x.txt",
-        "alice",
-        {"partnership_type": "CLT"},
-        (segment,),
-        {"housing/1": "k"},
+        "x", "transcripts/x.txt", "alice", metadata, (segment,), {"housing/1": "k"}
     )
 
 
@@ -73,6 +69,10 @@ def test_a_terminal_gets_the_same_text_as_a_pipe_with_the_hit_highlighted() -> N
     styled = _styled(view)
     assert ANSI.sub("", styled) == plain.getvalue()
     assert "  ✓ housing  accepted, human  STALE (text changed)  memo: a memo\n" in plain.getvalue()
+    # a metadata value from a multi-line spreadsheet cell stays on the metadata line
+    assert "\npartnership_type: CLT  notes: Met at her office. By email later.\n" in (
+        plain.getvalue()
+    )
     assert "\x1b[1;7mhomes\x1b[0m" in styled  # bold reverse on the matched word
 
 

@@ -767,6 +767,25 @@ def test_captions_and_documents_in_the_transcripts_folder_are_named_not_skipped_
     assert "error: the project has no transcripts (none in transcripts)" in result.stderr
 
 
+def test_transcripts_lists_the_readable_ones_and_names_each_bad_file_once(
+    runner: CliRunner, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project()
+    write(root / "transcripts" / "latin1.txt", b"Q: Hi.\nA: caf\xe9.\n")
+    write(root / "transcripts" / "roles.txt", "---\nspeakers:\n  Ana: moderator\n---\nAna: Hi.\n")
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(app, ["transcripts", "--format", "csv"])
+    assert result.exit_code == 2
+    assert [line.split(",")[0] for line in result.stdout.splitlines()] == [
+        "id",
+        "alpha-clt",
+        "beta-roc",
+    ]
+    assert result.stderr.count("transcripts/latin1.txt:2:7: error: not valid utf-8") == 1
+    assert result.stderr.count("transcripts/roles.txt:3:1: error: speaker 'Ana' has role") == 1
+    assert result.stderr.endswith("2 transcripts could not be read (see above).\n")
+
+
 def test_teams_transcription_notices_are_not_words_of_the_last_turn() -> None:
     text = (
         "Dana Ruiz started transcription\n\nInterviewer   0:03\nWho convened it?\n\n"

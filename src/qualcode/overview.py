@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qualcode.diagnostics import did_you_mean
-from qualcode.errors import UsageError
+from qualcode.errors import QualcodeError, UsageError
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -16,15 +16,24 @@ COUNT_COLUMNS = ("speakers", "turns", "words")
 
 
 def transcript_rows(
-    project: Project, *, compact: bool = False
+    project: Project, *, compact: bool = False, errors: list[QualcodeError] | None = None
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """One row per transcript: id, metadata columns (first-seen order), speakers, turns, words.
 
     `compact` keeps only the metadata attributes declared in qualcode.yaml (for an 80-column table).
+    With `errors`, a transcript that cannot be read is added there and left out, so one bad file
+    does not hide the others; without it, the error is raised.
     """
     rows = []
     meta_columns: dict[str, None] = {}
-    for transcript in project.corpus:
+    for transcript_id in project.corpus.ids:
+        try:
+            transcript = project.corpus.load(transcript_id)
+        except QualcodeError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+            continue
         for key in transcript.metadata:
             meta_columns.setdefault(key, None)
         rows.append(

@@ -153,11 +153,22 @@ def transcripts(
     The table shows the metadata attributes declared in qualcode.yaml; csv/json/md show all of them.
     """
     from qualcode.cli.render import render_rows
+    from qualcode.errors import QualcodeError
     from qualcode.overview import transcript_rows
 
     proj = _project(project)
-    rows, columns = transcript_rows(proj, compact=output_format is TableFormat.table)
+    errors: list[QualcodeError] = []
+    rows, columns = transcript_rows(proj, compact=output_format is TableFormat.table, errors=errors)
+    if errors:
+        from qualcode.cli.app import report_error
+
+        for exc in errors:
+            report_error(exc)
     render_rows(rows, columns, output_format, title="Transcripts", numeric=("turns", "words"))
+    if errors:
+        many = "s" if len(errors) != 1 else ""
+        print(f"{len(errors)} transcript{many} could not be read (see above).", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE)
 
 
 class ShowFormat(StrEnum):

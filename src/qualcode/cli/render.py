@@ -93,7 +93,7 @@ def _transcript_lines(view: TranscriptView, *, why: bool) -> Iterator[_Line]:
     title = f"{view.id}  ({view.path}, coder {view.coder})"
     yield title, ((0, len(title), "bold"),)
     if view.metadata:
-        meta = "  ".join(f"{k}: {v}" for k, v in view.metadata.items())
+        meta = "  ".join(f"{k}: {v}".replace("\n", " ") for k, v in view.metadata.items())
         yield meta, ((0, len(meta), "dim"),)
     yield "", ()
     for seg in view.segments:
