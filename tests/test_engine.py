@@ -60,6 +60,15 @@ def ref_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_" or unicodedata.category(ch)[0] in "MN"
 
 
+def ref_edge(ch: str) -> bool:
+    """A keyword's edge needs a word boundary unless its script is written without spaces."""
+    spaceless = any(
+        unicodedata.name(ch, "").startswith(script)
+        for script in ("CJK ", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
+    )
+    return ref_word_char(ch) and not spaceless
+
+
 def ref_keyword(keyword: str) -> tuple[str, bool]:
     text = " ".join(ref_normalize(keyword.strip()).split(" "))
     text = re.sub(" +", " ", text)
@@ -77,13 +86,13 @@ def ref_find(norm: str, keyword: str) -> list[tuple[int, int]]:
     i = norm.find(pattern)
     while i >= 0:
         at, i = i, norm.find(pattern, i + 1)
-        if ref_word_char(pattern[0]) and at > 0 and ref_word_char(norm[at - 1]):
+        if ref_edge(pattern[0]) and at > 0 and ref_word_char(norm[at - 1]):
             continue
         end = at + len(pattern)
         if stem:
             while end < n and ref_word_char(norm[end]):
                 end += 1
-        elif ref_word_char(pattern[-1]) and end < n and ref_word_char(norm[end]):
+        elif ref_edge(pattern[-1]) and end < n and ref_word_char(norm[end]):
             continue
         found.append((at, end))
     return found
@@ -230,6 +239,9 @@ WORDS = [
     "İ",
     "x_y",
     "42",
+    "医院捐赠了",
+    "捐赠",
+    "ไทย",
 ]
 SEPARATORS = [
     " ",
@@ -248,7 +260,7 @@ SEPARATORS = [
     "(",
     ")",
 ]
-ALPHABET = "aceéÉhlrt ’'-‐\n.,İ\u0301"
+ALPHABET = "aceéÉhlrt ’'-‐\n.,İ\u0301医院捐"
 
 KEYWORDS = [
     "care",
@@ -280,6 +292,9 @@ KEYWORDS = [
     "care, health",
     "-op",
     "’t",
+    "捐赠",
+    "医院",
+    "care医",
 ]
 
 
@@ -305,7 +320,7 @@ def texts(draw: st.DrawFn, vocabulary: Sequence[str] = ()) -> str:
 
 keywords = st.one_of(
     st.sampled_from(KEYWORDS),
-    st.text(alphabet="aceéhlrt ’'-‐", min_size=1, max_size=6)
+    st.text(alphabet="aceéhlrt ’'-‐医院ไท", min_size=1, max_size=6)
     .map(lambda s: s + ("*" if len(s) % 3 == 0 else ""))
     .filter(lambda k: keyword_problem(k) is None),
 )
@@ -422,6 +437,16 @@ def test_unicode_letters_are_word_characters() -> None:
     assert hits_of(["café"], "Café! cafés CAFÉ") == ["Café", "CAFÉ"]
     assert hits_of(["caf"], "café caf") == ["caf"]
     assert hits_of(["über"], "Über-uns über") == ["Über", "über"]
+
+
+def test_keywords_in_scripts_without_spaces_match_inside_a_run_of_characters() -> None:
+    # Chinese, Japanese and Thai have no spaces between words, so no word boundaries to meet
+    assert hits_of(["捐赠"], "医院捐赠了诊所后面的土地。") == ["捐赠"]
+    assert hits_of(["ボランティア"], "地域のボランティア活動") == ["ボランティア"]
+    assert hits_of(["โรงพยาบาล"], "โรงพยาบาลบริจาคที่ดิน") == ["โรงพยาบาล"]
+    # an edge in a spaced script still needs its boundary; a Korean keyword too
+    assert hits_of(["care医"], "healthcare医院 care医院") == ["care医"]
+    assert hits_of(["병원"], "병원이 기부했다 병원 기부") == ["병원"]
 
 
 def test_curly_apostrophes_and_unicode_hyphens_fold() -> None:

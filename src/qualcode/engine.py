@@ -70,6 +70,20 @@ def is_word_char(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "MN"
 
 
+# Scripts written without spaces between words (Chinese, Japanese kana, Thai, Lao, Khmer,
+# Myanmar): a keyword cannot ask for a word boundary where the text has none, so its edges in
+# these scripts match anywhere (捐赠 in 医院捐赠了土地).
+_SPACELESS = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]"
+)
+
+
+def needs_boundary(ch: str) -> bool:
+    """Whether a keyword that begins or ends with `ch` must meet a word boundary there."""
+    return is_word_char(ch) and _SPACELESS.match(ch) is None
+
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -311,8 +325,8 @@ class Matcher:
                     _Pattern(
                         text,
                         stem,
-                        check_left=is_word_char(text[0]),
-                        check_right=not stem and is_word_char(text[-1]),
+                        check_left=needs_boundary(text[0]),
+                        check_right=not stem and needs_boundary(text[-1]),
                     )
                 )
                 self._uses.append([])
