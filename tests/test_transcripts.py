@@ -547,6 +547,17 @@ def test_empty_transcript(tmp_path: Path, content: bytes) -> None:
     assert info.value.path == "e.txt"
 
 
+def test_front_matter_that_is_never_closed_is_an_error_not_speech(tmp_path: Path) -> None:
+    text = "---\npartnership: Riverbend\npartnership_type: CLT\n\nQ: Hi.\nA: Homes.\n"
+    with pytest.raises(TranscriptError) as info:
+        read_transcript(write(tmp_path / "f.txt", text), display="f.txt")
+    assert info.value.message == "front matter opened on line 1 is never closed"
+    assert (info.value.line, info.value.column) == (1, 1)
+    # a Markdown rule at the top, then text, is not front matter
+    rule = parse_transcript("---\nQ: Hi.\nA: Homes.\n", "t", "t.txt")
+    assert [t.speaker for t in rule.turns] == [None, "Q", "A"]
+
+
 def test_bad_front_matter_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path / "f.txt", "---\npartnership: [unclosed\n---\nQ: Hi.\nA: Yes.\n")
     with pytest.raises(TranscriptError) as info:
@@ -558,7 +569,7 @@ def test_bad_front_matter_names_the_line(tmp_path: Path) -> None:
 def test_long_single_line_warns() -> None:
     text = "word " * 250_000  # 1.25 million characters, one line, no labels
     transcript = parse_transcript(text, "t", "t.txt")
-    assert "a line is 1.2 million characters long" in transcript.warnings
+    assert any(w.startswith("line 1 is 1.2 million characters long;") for w in transcript.warnings)
 
 
 # -- metadata --------------------------------------------------------------------------------------
@@ -915,7 +926,7 @@ def test_a_one_word_label_used_once_stays_in_the_turn_with_a_warning() -> None:
     text = "Interviewer: Hi.\nDana: Yes.\nNote: the rest is Dana's.\nInterviewer: Ok.\nDana: Bye.\n"
     transcript = parse_transcript(text, "t", "t.txt")
     assert [t.speaker for t in transcript.turns] == ["Interviewer", "Dana", "Interviewer", "Dana"]
-    assert any("'Note:' looks like a speaker label" in w for w in transcript.warnings)
+    assert any("'Note:' (line 3) looks like a speaker label" in w for w in transcript.warnings)
 
 
 def test_many_transcripts_without_metadata_give_one_warning(
@@ -986,7 +997,7 @@ def test_a_phrase_before_a_colon_inside_an_answer_is_not_a_speaker() -> None:
     )
     transcript = parse_transcript(text, "t", "t.txt")
     assert [t.speaker for t in transcript.turns] == ["Interviewer", "Ana Ruiz"] * 2
-    assert "'Bottom Line:' looks like a speaker label" in transcript.warnings[0]
+    assert "'Bottom Line:' (line 3) looks like a speaker label" in transcript.warnings[0]
 
 
 def test_a_role_typo_in_front_matter_is_an_error_on_its_line() -> None:

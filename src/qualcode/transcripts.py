@@ -230,6 +230,9 @@ def content_hash(text: str) -> str:
 # -- front matter ---------------------------------------------------------------------------------
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
+# `---` and then a lowercase `key: value`, with no closing `---`: front matter someone forgot
+# to close (a Markdown rule at the top is followed by text or a capitalized `Name:` label)
+_UNCLOSED_FRONT = re.compile(r"\A---[ \t]*\n[a-z_][\w-]{0,40}:(?:[ \t]|\n)")
 
 
 def _metadata_value(value: Any) -> str:
@@ -246,6 +249,14 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, str], dict[str, 
     """(metadata, speaker roles, offset where the body starts). Front matter is optional."""
     match = _FRONT.match(text)
     if not match:
+        if _UNCLOSED_FRONT.match(text):  # else its keys would be coded and quoted as speech
+            raise TranscriptError(
+                "front matter opened on line 1 is never closed",
+                path=path,
+                line=1,
+                column=1,
+                hint="end it with a line of three dashes (---) before the interview text",
+            )
         return {}, {}, 0
     block = match.group(1) or ""
     try:
@@ -313,7 +324,7 @@ def find_turns(
     body_start: int,
     scanner: LabelScanner,
     roles: Mapping[str, str],
-    ignored: list[str] | None = None,
+    ignored: list[tuple[str, int]] | None = None,
     unlike_names: list[str] | None = None,
 ) -> list[Turn]:
     """Split the body into speaker turns.
@@ -398,7 +409,12 @@ def find_turns(
             c for c in candidates if certain(c) or (" " in c[2].strip() and opens_a_turn(c))
         ]
     if ignored is not None:
-        ignored.extend(sorted({c[2] for c in candidates if c not in accepted}))
+        # each name once, with the line where it first appears
+        first: dict[str, int] = {}
+        for c in candidates:
+            if c not in accepted:
+                first.setdefault(c[2], c[0])
+        ignored.extend((name, text.count("\n", 0, at) + 1) for name, at in sorted(first.items()))
 
     def role_of(name: str) -> str:
         key = name.casefold()
@@ -577,7 +593,7 @@ def parse_transcript(
             "this looks like a caption file (WebVTT or SubRip): its cue numbers and timings would "
             "be coded and quoted as words; convert it with `qualcode import captions FILE -o DIR`"
         )
-    ignored: list[str] = []
+    ignored: list[tuple[str, int]] = []
     unlike_names: list[str] = []
     turns = find_turns(text, body_start, scanner, roles, ignored, unlike_names)
     if unlike_names:
@@ -588,7 +604,7 @@ def parse_transcript(
             "under `speakers:` in the front matter"
         )
     if ignored and turns and any(t.speaker for t in turns):
-        names = ", ".join(f"'{name}:'" for name in ignored[:5])
+        names = ", ".join(f"'{name}:' (line {line})" for name, line in ignored[:5])
         warnings.append(
             f"{names} looks like a speaker label but occurs once, so it was read as part of the "
             "previous turn; if it is a speaker, list it under `speakers:` in the front matter"
@@ -623,9 +639,12 @@ def parse_transcript(
         )
         lead = _lstrip_start(text, body_start, len(text))
         turns = [Turn(1, None, INFORMANT, lead, lead, _rstrip_end(text, lead, len(text)))]
-    longest = max((len(line) for line in text.split("\n")), default=0)
+    longest, line_no = max(((len(line), -n) for n, line in enumerate(text.split("\n"), 1)))
     if longest > LONG_LINE:
-        warnings.append(f"a line is {longest / 1e6:.1f} million characters long")
+        warnings.append(
+            f"line {-line_no} is {longest / 1e6:.1f} million characters long; it is coded, but "
+            "turns and paragraphs this long make poor quotes: break it into paragraphs"
+        )
     merged = {**(metadata or {}), **front}
     return Transcript(
         id=transcript_id,
@@ -687,12 +706,16 @@ def read_metadata_csv(
     `site`, as spreadsheets capitalize) takes the declared name. `encoding` is the fallback for a
     file that is not UTF-8 (Excel on Windows writes cp1252).
     """
-    text = decode_text(
-        read_bytes(path, max_bytes=100_000_000, what="metadata CSV", regular=True),
-        path,
-        encoding=encoding,
-        what="metadata CSV",
-    )
+    try:
+        text = decode_text(
+            read_bytes(path, max_bytes=100_000_000, what="metadata CSV", regular=True),
+            path,
+            encoding=encoding,
+            what="metadata CSV",
+        )
+    except InputFileError as exc:  # named as every other message names it
+        exc.path = shown
+        raise
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     if first_line.count("\t") > max(first_line.count(";"), first_line.count(",")):
