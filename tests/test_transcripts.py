@@ -797,6 +797,16 @@ def test_transcripts_lists_the_readable_ones_and_names_each_bad_file_once(
     assert result.stderr.endswith("2 transcripts could not be read (see above).\n")
 
 
+def test_an_undecodable_metadata_csv_is_named_like_every_other_file(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(metadata=b"id;partnership_type;name\nbeta-roc;ROC;Jos\xe9\n")
+    monkeypatch.chdir(root.parent)
+    result = CliRunner().invoke(app, ["check", "--project", root.name])
+    assert result.exit_code == 2
+    assert f"{root.name}/transcripts/metadata.csv:2:17: error: not valid utf-8" in result.stdout
+
+
 def test_teams_transcription_notices_are_not_words_of_the_last_turn() -> None:
     text = (
         "Dana Ruiz started transcription\n\nInterviewer   0:03\nWho convened it?\n\n"
