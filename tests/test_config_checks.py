@@ -252,3 +252,11 @@ def test_parse_config_keeps_defaults_for_bad_values() -> None:
         (1, "config", "error"),
         (2, "config", "error"),
     ]
+
+
+def test_did_you_mean_ignores_case() -> None:
+    from qualcode.diagnostics import did_you_mean
+
+    assert did_you_mean("clt", ["CLT", "ROC", "Worker co-op"]) == " (did you mean 'CLT'?)"
+    assert did_you_mean("worker coop", ["CLT", "Worker co-op"]) == " (did you mean 'Worker co-op'?)"
+    assert did_you_mean("xyz", ["CLT"]) == ""
