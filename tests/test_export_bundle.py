@@ -464,3 +464,33 @@ def test_by_option_and_bad_input(root: Path, tmp_path: Path) -> None:
     clash = invoke("export", "summary", "-o", str(file_target), "-p", str(root), "-c", "alice")
     assert clash.exit_code == 2
     assert "is not a folder" in clash.stderr
+
+
+def test_an_output_path_that_is_a_link_a_pipe_or_a_folder(tmp_path: Path) -> None:
+    """`-o` writes through a link and into a pipe; renaming over them replaced /dev/stdout."""
+    import os
+    import threading
+
+    from qualcode.errors import UsageError
+    from qualcode.textio import write_output
+
+    target = tmp_path / "target.csv"
+    target.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target.name)
+    write_output(link, "new\n")
+    assert link.is_symlink() and target.read_text() == "new\n"
+
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_output(fifo, "piped\n")
+    reader.join(timeout=10)
+    assert received == [b"piped\n"] and not fifo.is_file()
+
+    with pytest.raises(UsageError, match="is a folder"):
+        write_output(tmp_path, "x")
+    with pytest.raises(UsageError, match=r"cannot write '.*target\.csv/x\.csv'"):
+        write_output(target / "x.csv", "x")  # a file where its folder should be

@@ -70,15 +70,9 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
 
 def write_figure(fig: Figure, path: Path) -> None:
     """Render then write atomically (a half-written figure never replaces a good one)."""
-    from qualcode.textio import atomic_write_bytes
+    from qualcode.textio import write_output
 
-    data = figure_bytes(fig, plot_format(path))
-    if path.is_dir():
-        raise UsageError(f"{str(path)!r} is a folder", hint="pass a file name, e.g. -o fig.svg")
-    try:
-        atomic_write_bytes(path, data)
-    except OSError as exc:
-        raise UsageError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
+    write_output(path, figure_bytes(fig, plot_format(path)))
 
 
 # -- figures --------------------------------------------------------------------------------------

@@ -490,7 +490,7 @@ def export_qdpx(project: Project, coders: list[str] | None, path: Path) -> list[
         require_coder,
         validate_coder_name,
     )
-    from qualcode.textio import atomic_write_bytes
+    from qualcode.textio import write_output
 
     codebook = project.codebook
     corpus = project.corpus
@@ -649,7 +649,7 @@ def export_qdpx(project: Project, coders: list[str] | None, path: Path) -> list[
             )
     ET.SubElement(root, "Description").text = _xml_text(settings_description(project))
     qde = _serialize(root).encode("utf-8")
-    atomic_write_bytes(path, _zip([("project.qde", qde), *sorted(members)]))
+    write_output(path, _zip([("project.qde", qde), *sorted(members)]))
     return notes
 
 

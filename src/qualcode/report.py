@@ -657,12 +657,6 @@ def build_report(
 
 def write_report(path: Path, text: str) -> None:
     """Write atomically: a reader (or a browser auto-reloading) never sees half a report."""
-    from qualcode.errors import UsageError
-    from qualcode.textio import atomic_write_text
+    from qualcode.textio import write_output
 
-    if path.is_dir():
-        raise UsageError(f"{str(path)!r} is a folder", hint="pass a file name, e.g. -o report.html")
-    try:
-        atomic_write_text(path, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
+    write_output(path, text)

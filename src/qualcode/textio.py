@@ -229,7 +229,12 @@ def _umask() -> int:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers (and a crash) see either the old or the new file."""
+    """Write `data` to `path` so that readers (and a crash) see either the old or the new file.
+
+    A symbolic link is written through: its target gets the new file and the link stays.
+    """
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _new_file_mode(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -257,3 +262,28 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """UTF-8, LF line endings, atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_output(path: Path, data: bytes | str) -> None:
+    """Write a file the user named with `-o`: atomically when it is (or will be) a regular file.
+
+    Into a device or a pipe (`-o /dev/stdout`, a FIFO) the data is written as to any stream:
+    renaming a file over them replaced `/dev/stdout` itself. Problems are the user's to fix, so
+    they are `UsageError`s, never internal errors.
+    """
+    from qualcode.errors import UsageError
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if path.is_dir():
+        raise UsageError(f"{str(path)!r} is a folder", hint="pass a file name after -o")
+    try:
+        if path.exists() and not path.is_file():  # a device, a FIFO, a socket
+            with path.open("wb") as stream:
+                stream.write(raw)
+        else:
+            atomic_write_bytes(path, raw)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {str(path)!r}: {exc.strerror or exc}",
+            hint="check that its folder exists and is writable",
+        ) from exc

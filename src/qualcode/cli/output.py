@@ -74,8 +74,8 @@ def output_stream(path: Path | None) -> Iterator[TextIO]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    from qualcode.textio import atomic_write_text
+    from qualcode.textio import write_output
 
     buffer = io.StringIO()
     yield buffer
-    atomic_write_text(path, buffer.getvalue())
+    write_output(path, buffer.getvalue())
