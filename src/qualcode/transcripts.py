@@ -411,8 +411,9 @@ def find_turns(
     if ignored is not None:
         # each name once, with the line where it first appears
         first: dict[str, int] = {}
+        kept = set(accepted)  # a set: `in` on the list made long transcripts quadratic
         for c in candidates:
-            if c not in accepted:
+            if c not in kept:
                 first.setdefault(c[2], c[0])
         ignored.extend((name, text.count("\n", 0, at) + 1) for name, at in sorted(first.items()))
 
