@@ -498,6 +498,8 @@ def test_qdpx_round_trip_keeps_codings_per_code(
     result = run(runner, "import", "qdpx", str(exported), "-o", str(target))
     assert result.exit_code == 0, result.stderr
     assert "imported 14 transcripts" in result.stderr
+    # its unreviewed proposals came without their rules: said before `code` removes them
+    assert "rule proposals not yet reviewed came without their rules" in result.stderr
     assert sorted(p.name for p in target.iterdir()) == [
         "codebooks",
         "codings",
@@ -599,6 +601,9 @@ def test_maxqda_style_project_imports(tmp_path: Path, runner: CliRunner) -> None
     ]
     check = run(runner, "check", "--project", str(target))
     assert check.exit_code == 0, check.stdout + check.stderr
+    # the project's coder is an imported one, so `tally` counts the imported codings at once
+    assert "\ncoder: ana-perez\n" in (target / "qualcode.yaml").read_text(encoding="utf-8")
+    assert run(runner, "tally", "--project", str(target)).exit_code == 0
 
 
 def test_import_refuses_an_existing_project(tmp_path: Path, runner: CliRunner) -> None:

@@ -1044,7 +1044,7 @@ transcripts:
 # The unit that gets coded: turn (a speaker's whole turn), paragraph or sentence.
 segmentation: turn
 
-# Imported codings are in codings/<coder>/; `qualcode code` writes rule proposals for this coder.
+# Imported codings are in codings/<coder>/; the commands read this coder's unless given --coder.
 codings: codings
 coder: auto
 """
@@ -1338,6 +1338,12 @@ def import_qdpx(
                         merged += 1
                         coding = _merge(previous, coding, transcript, anchor_of)
                     bucket[(code_id, coding.segment)] = coding
+        if files and "auto" not in {coder for coder, _ in files}:
+            # `tally` right after the import should count the imported codings, not ask for
+            # codings of `auto`, who has none
+            first = min(coder for coder, _ in files)
+            config = config.replace("\ncoder: auto\n", f"\ncoder: {first}\n", 1)
+            atomic_write_text(staging / "qualcode.yaml", config)
         for (coder, transcript_id), bucket in sorted(files.items()):
             write_codings(
                 project,
@@ -1377,4 +1383,16 @@ def import_qdpx(
         )
     for what, count in sorted(skipped.items()):
         notes.append(f"skipped {_plural(count, what)}")
+    unreviewed = sum(
+        c.origin == "rule" and c.status == "proposed"
+        for bucket in files.values()
+        for c in bucket.values()
+    )
+    if unreviewed:
+        notes.append(
+            f"{_plural(unreviewed, 'rule proposal')} not yet reviewed came without "
+            f"{'its rule' if unreviewed == 1 else 'their rules'} (a .qdpx holds no rules): "
+            "`qualcode code` would remove them; first copy the original project's codebooks "
+            "(with their rules) into codebooks/"
+        )
     return [summary, *notes]
