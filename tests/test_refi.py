@@ -526,6 +526,36 @@ def test_qdpx_round_trip_keeps_codings_per_code(
     assert check.exit_code == 0, check.stdout + check.stderr
 
 
+def test_selections_with_impossible_positions_are_named_when_skipped(
+    coded_study: Path, tmp_path: Path
+) -> None:
+    import re
+    import zipfile
+
+    exported = tmp_path / "study.qdpx"
+    export_qdpx(load_project(coded_study), ["auto"], exported)
+    with zipfile.ZipFile(exported) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    wrong = iter(
+        ['startPosition="99990" endPosition="99999"', 'startPosition="-5" endPosition="20"']
+    )
+    qde = re.sub(
+        r'startPosition="\d+" endPosition="\d+"',
+        lambda m: next(wrong, m.group(0)),
+        members["project.qde"].decode("utf-8"),
+    )
+    members["project.qde"] = qde.encode("utf-8")
+    broken = tmp_path / "broken.qdpx"
+    with zipfile.ZipFile(broken, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    notes = import_qdpx(broken, tmp_path / "imported")
+    assert "skipped 1 selection with a negative position" in notes
+    assert "skipped 1 selection with positions outside its text" in notes
+    [detail] = [n for n in notes if n.startswith("positions outside the text")]
+    assert "99990-99999 (the text has " in detail
+
+
 def test_qdpx_round_trip_keeps_speaker_roles_and_declared_values(
     tmp_path: Path, runner: CliRunner
 ) -> None:

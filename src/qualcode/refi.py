@@ -1174,11 +1174,15 @@ def import_qdpx(
         for selection in _children(element, "plaintextselection"):
             sel_attrs = _attrs(selection)
             try:
-                start = to_lf(int(sel_attrs.get("startposition", "")))
-                end = to_lf(int(sel_attrs.get("endposition", "")))
+                raw_start = int(sel_attrs.get("startposition", ""))
+                raw_end = int(sel_attrs.get("endposition", ""))
             except ValueError:
                 skipped.add("selection without valid positions")
                 continue
+            if raw_start < 0 or raw_end < 0:  # -1 marks a whole-source coding below
+                skipped.add("selection with a negative position")
+                continue
+            start, end = to_lf(raw_start), to_lf(raw_end)
             codings = _children(selection, "coding")
             if not codings:
                 skipped.add("annotation (a selection without a code)")
@@ -1286,6 +1290,7 @@ def import_qdpx(
         files: dict[tuple[str, str], dict[tuple[str, str], Coding]] = {}
         merged = split = pieces_made = 0
         fallback_coder = ""
+        outside: list[str] = []  # the first few selections skipped for their positions
         for transcript_id, item in by_transcript.items():
             transcript = loaded[transcript_id]
             for selection in item.selections:
@@ -1298,6 +1303,11 @@ def import_qdpx(
                     continue
                 if not 0 <= selection.start < selection.end <= len(transcript.text):
                     skipped.add("selection with positions outside its text")
+                    if len(outside) < 5:
+                        outside.append(
+                            f"{item.name!r} {selection.start}-{selection.end} (the text has "
+                            f"{len(transcript.text)} characters)"
+                        )
                     continue
                 pieces = _overlapped_segments(transcript, selection.start, selection.end)
                 if len(pieces) < 2:
@@ -1383,6 +1393,17 @@ def import_qdpx(
         )
     for what, count in sorted(skipped.items()):
         notes.append(f"skipped {_plural(count, what)}")
+    if outside:
+        notes.append(
+            "positions outside the text (start-end, in characters): "
+            + "; ".join(outside)
+            + (
+                " ..."
+                if skipped["selection with positions outside its text"] > len(outside)
+                else ""
+            )
+            + " (positions counted in UTF-16 units, or two per line break, overshoot like this)"
+        )
     unreviewed = sum(
         c.origin == "rule" and c.status == "proposed"
         for bucket in files.values()
