@@ -793,7 +793,7 @@ def test_transcripts_lists_the_readable_ones_and_names_each_bad_file_once(
         "beta-roc",
     ]
     assert result.stderr.count("transcripts/latin1.txt:2:7: error: not valid utf-8") == 1
-    assert result.stderr.count("transcripts/roles.txt:3:1: error: speaker 'Ana' has role") == 1
+    assert result.stderr.count("transcripts/roles.txt:3:8: error: speaker 'Ana' has role") == 1
     assert result.stderr.endswith("2 transcripts could not be read (see above).\n")
 
 
@@ -1016,7 +1016,7 @@ def test_a_role_typo_in_front_matter_is_an_error_on_its_line() -> None:
     )
     with pytest.raises(TranscriptError) as info:
         parse_transcript(text, "t", "t.txt")
-    assert (info.value.line, info.value.column) == (4, 1)
+    assert (info.value.line, info.value.column) == (4, 13)  # at the wrong role
     assert "role 'informat' (did you mean 'informant'?)" in info.value.message
     for front, line, message in [
         ('  "Dr. Sam Rivera": informat\n', 4, "role 'informat'"),

@@ -245,6 +245,13 @@ def _metadata_value(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _value_column(block: str, after_colon: int) -> int:
+    """The 1-based column of the value after `name:` (where the wrong role is written)."""
+    line_start = block.rfind("\n", 0, after_colon) + 1
+    rest = block[after_colon:]
+    return after_colon - line_start + 1 + len(rest) - len(rest.lstrip(" \t"))
+
+
 def split_front_matter(text: str, path: str) -> tuple[dict[str, str], dict[str, str], int]:
     """(metadata, speaker roles, offset where the body starts). Front matter is optional."""
     match = _FRONT.match(text)
@@ -295,7 +302,7 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, str], dict[str, 
                     else f"speaker {name!r} has no role",
                     path=path,
                     line=block.count("\n", 0, found.start() + 1) + 2 if found else 2,
-                    column=1,
+                    column=_value_column(block, found.end()) if found else 1,
                     hint="a role under `speakers:` is interviewer or informant",
                 )
     elif isinstance(speakers_raw, list):
