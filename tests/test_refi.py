@@ -556,6 +556,19 @@ def test_selections_with_impossible_positions_are_named_when_skipped(
     assert "99990-99999 (the text has " in detail
 
 
+def test_a_project_folder_zipped_again_by_hand_imports(coded_study: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    exported = tmp_path / "study.qdpx"
+    export_qdpx(load_project(coded_study), ["auto"], exported)
+    wrapped = tmp_path / "wrapped.qdpx"
+    with zipfile.ZipFile(exported) as archive, zipfile.ZipFile(wrapped, "w") as out:
+        for name in archive.namelist():  # what unzipping into MyProject/ and zipping that gives
+            out.writestr(f"MyProject/{name}", archive.read(name))
+    notes = import_qdpx(wrapped, tmp_path / "imported")
+    assert notes[0].startswith("imported 14 transcripts, ")
+
+
 def test_qdpx_round_trip_keeps_speaker_roles_and_declared_values(
     tmp_path: Path, runner: CliRunner
 ) -> None:

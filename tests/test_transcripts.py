@@ -999,6 +999,16 @@ def test_declared_and_configured_labels_count_as_written() -> None:
     assert turns_of(declared)[1] == ("ana ruiz", "informant", "yes.")
 
 
+def test_reported_speech_inside_an_answer_is_not_a_new_speaker() -> None:
+    text = (
+        "Interviewer: What did the CEO say?\n\nRespondent: She told the board:\n"
+        'Hospital CEO: "We will donate the land."\nAnd they did.\n'
+    )
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert [t.speaker for t in transcript.turns] == ["Interviewer", "Respondent"]
+    assert "'Hospital CEO:' (line 4) looks like a speaker label" in transcript.warnings[0]
+
+
 def test_a_phrase_before_a_colon_inside_an_answer_is_not_a_speaker() -> None:
     text = (
         "Interviewer: What were the lessons?\n"

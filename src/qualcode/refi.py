@@ -770,6 +770,13 @@ class _Archive:
                 )
             if not info.is_dir():
                 self.members[info.filename.replace("\\", "/").casefold()] = info
+        # A project folder zipped again by hand (`MyProject/project.qde`, `MyProject/sources/`):
+        # read it as if the folder were the archive's root
+        tops = {name.split("/", 1)[0] for name in self.members}
+        if len(tops) == 1 and "/" in next(iter(self.members), ""):
+            prefix = f"{tops.pop()}/"
+            if f"{prefix}project.qde" in self.members:
+                self.members = {name[len(prefix) :]: info for name, info in self.members.items()}
 
     def find(self, name: str) -> zipfile.ZipInfo | None:
         return self.members.get(name.replace("\\", "/").lstrip("/").casefold())

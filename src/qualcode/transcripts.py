@@ -404,9 +404,10 @@ def find_turns(
         )
 
     def opens_a_turn(c: tuple[int, int, str, str | None]) -> bool:
-        """What follows starts like speech (`Ana Ruiz: We ...`), not a phrase (`Bottom Line: the`)."""
+        """What follows starts like speech (`Ana Ruiz: We ...`), not a phrase (`Bottom Line: the`)
+        or a quotation (`Hospital CEO: "We will ..."`, someone's words reported in an answer)."""
         rest = text[c[1] : c[1] + 40].lstrip()
-        return not rest or not rest[0].islower()
+        return not rest or not (rest[0].islower() or rest[0] in _QUOTE_MARKS)
 
     accepted = [c for c in candidates if certain(c)]
     if accepted:
@@ -463,6 +464,8 @@ def find_turns(
         )
     return turns
 
+
+_QUOTE_MARKS = "\"'“‘«„‚‹「『"
 
 # A number or a full stop after a role's label: `Interviewer 2`, `Int.`, `R1`.
 _NUMBERED = re.compile(r"[\s.]*\d*$")
