@@ -636,6 +636,7 @@ def test_maxqda_style_project_imports(tmp_path: Path, runner: CliRunner) -> None
         (target / "codings" / "ben" / "focus-group.jsonl").read_text().split("\n")[1]
     )
     assert focus["quote"] == "Affordable rent"
+    assert focus["memo"] == "Rent came up first, before wages."  # the selection's NoteRef
     metadata = (target / "transcripts" / "metadata.csv").read_text(encoding="utf-8")
     assert metadata.splitlines() == [
         "id,Site,Interview date,ID_value",

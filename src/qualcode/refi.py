@@ -1155,6 +1155,15 @@ def import_qdpx(
         taken_columns.add(name)
         variables[_guid_key(attrs.get("guid"))] = name
 
+    # Notes (memos) by guid: a selection's NoteRef becomes its coding's memo (MAXQDA, NVivo).
+    memo_of: dict[str, str] = {}
+    notes_el = _child(root, "notes")
+    for note in list(notes_el) if notes_el is not None else []:
+        note_text = _text_of(_child(note, "plaintextcontent")).strip()
+        if note_text:
+            memo_of[_guid_key(_attrs(note).get("guid"))] = note_text
+    used_notes: set[str] = set()
+
     # Sources.
     texts: dict[str, _TextSource] = {}
     position_notes: dict[str, str] = {}
@@ -1194,6 +1203,12 @@ def import_qdpx(
             if not codings:
                 skipped.add("annotation (a selection without a code)")
                 continue
+            description = _text_of(_child(selection, "description"))
+            for ref in _children(selection, "noteref"):
+                key = _guid_key(_attrs(ref).get("targetguid"))
+                if key in memo_of:
+                    used_notes.add(key)
+                    description = "\n\n".join(t for t in (description, memo_of[key]) if t)
             for coding in codings:
                 ref = _child(coding, "coderef")
                 user = (
@@ -1207,7 +1222,7 @@ def import_qdpx(
                         end,
                         _guid_key(_attrs(ref).get("targetguid")) if ref is not None else "",
                         _guid_key(user),
-                        _text_of(_child(selection, "description")),
+                        description,
                     )
                 )
         for coding in _children(element, "coding"):
@@ -1237,7 +1252,9 @@ def import_qdpx(
                 target_source.metadata.update(values)
                 if name:
                     target_source.cases.append(name)
-    for element_name, what in (("notes", "note or memo"), ("links", "link"), ("graphs", "graph")):
+    if notes_el is not None and len(notes_el) > len(used_notes):
+        skipped.add("note or memo", len(notes_el) - len(used_notes))
+    for element_name, what in (("links", "link"), ("graphs", "graph")):
         holder = _child(root, element_name)
         if holder is not None and len(holder):
             skipped.add(what, len(holder))
