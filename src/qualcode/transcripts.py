@@ -423,7 +423,11 @@ def find_turns(
         for c in candidates:
             if c not in kept:
                 first.setdefault(c[2], c[0])
-        ignored.extend((name, text.count("\n", 0, at) + 1) for name, at in sorted(first.items()))
+        base = text.count("\n", 0, body_start) + 1  # the line number of line_starts[0]
+        ignored.extend(
+            (name, base + bisect.bisect_right(line_starts, at) - 1)
+            for name, at in sorted(first.items())
+        )
 
     def role_of(name: str) -> str:
         key = name.casefold()
