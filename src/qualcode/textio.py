@@ -235,16 +235,24 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """
     if path.is_symlink():
         path = Path(os.path.realpath(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
     mode = _new_file_mode(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with contextlib.suppress(OSError, AttributeError):  # no fchmod on Windows
-            os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except FileNotFoundError:  # the folder is made only when missing: one system call less
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        try:
+            with contextlib.suppress(OSError, AttributeError):  # no fchmod on Windows
+                os.fchmod(fd, mode)
+            # os.write, not a file object: each system call releases and retakes the GIL, and
+            # a buffered file adds three (fstat, ioctl, lseek) while the next transcript is coded
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         Path(tmp_name).replace(path)
     except BaseException:
         with contextlib.suppress(OSError):
