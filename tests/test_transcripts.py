@@ -30,6 +30,11 @@ def turns_of(text: str, **kwargs: object) -> list[tuple[str | None, str | None, 
     return [(t.speaker, t.role, text[t.start : t.end]) for t in transcript.turns]
 
 
+def speakers_of(text: str) -> list[tuple[str | None, str | None]]:
+    """(speaker, role) of each turn."""
+    return [(name, role) for name, role, _ in turns_of(text)]
+
+
 # -- speaker labels --------------------------------------------------------------------------------
 
 EXPECTED = [
@@ -153,8 +158,7 @@ def test_a_role_with_a_person_keeps_people_apart_and_takes_the_roles_label() -> 
         "Interviewer (Jane Doe): Thanks.\nRespondent (P3): Sure.\nDana Okafor (she/her): Yes.\n"
         "Respondent (P4): The board (and its staff): they agreed.\n"
     )
-    transcript = parse_transcript(text, "t", "t.txt")
-    assert [(t.speaker, t.role) for t in transcript.turns] == [
+    assert speakers_of(text) == [
         ("Interviewer (Jane Doe)", "interviewer"),
         ("Respondent (P3)", "informant"),
         ("Respondent (P4)", "informant"),
@@ -220,11 +224,9 @@ IR = [("Interviewer", "interviewer"), ("Respondent", "informant")] * 2
     ],
 )
 def test_labels_as_exports_and_hands_write_them(text: str, expected: list[tuple[str, str]]) -> None:
-    transcript = parse_transcript(text, "t", "t.txt")
-    assert [(t.speaker, t.role) for t in transcript.turns] == expected
-    assert all(
-        not t.speaker or t.speaker not in transcript.text[t.start : t.end] for t in transcript.turns
-    )
+    got = turns_of(text)
+    assert [(name, role) for name, role, _ in got] == expected
+    assert all(not name or name not in words for name, _, words in got)  # labels are not words
 
 
 def test_a_timestamp_after_the_label_is_not_part_of_the_words() -> None:
@@ -921,8 +923,7 @@ def test_speakers_who_speak_once_are_still_speakers() -> None:
         "Moderator (00:00:09): And you?\nLee Park (00:00:12): Slack all day.\n"
         "Moderator (00:00:15): Thanks.\n"
     )
-    transcript = parse_transcript(text, "t", "t.txt")
-    assert [(t.speaker, t.role) for t in transcript.turns] == [
+    assert speakers_of(text) == [
         ("Moderator", "interviewer"), ("Dana Kim", "informant"), ("Moderator", "interviewer"),
         ("Lee Park", "informant"), ("Moderator", "interviewer"),
     ]  # fmt: skip
