@@ -82,6 +82,10 @@ _TAB_HINT = "YAML does not allow tabs for indentation: indent with spaces"
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str | Path) -> YamlError:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "invalid YAML"
+    if "maximum nesting depth" in str(problem):
+        # libyaml 0.2.6 (PyYAML 6.0.3+) stops at 1,000 flow levels while it scans ahead of
+        # the event walk in _check_depth: the same refusal, so the same message.
+        return _too_deep(path, mark)
     at_tab = mark is not None and text[mark.index : mark.index + 1] == "\t"
     hint = _TAB_HINT if at_tab or "'\\t'" in str(problem) else "fix the YAML syntax there"
     if mark is None:
@@ -95,6 +99,16 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str | Path) -> Yam
     )
 
 
+def _too_deep(path: str | Path, mark: Any = None) -> YamlError:
+    return YamlError(
+        f"nested too deeply (more than {MAX_DEPTH} levels)",
+        path=path,
+        line=None if mark is None else mark.line + 1,
+        column=None if mark is None else mark.column + 1,
+        hint="flatten the structure",
+    )
+
+
 def _check_depth(text: str, path: str | Path) -> None:
     """Refuse deep nesting before composing: libyaml's composer recurses in C and would crash.
 
@@ -105,13 +119,7 @@ def _check_depth(text: str, path: str | Path) -> None:
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                raise YamlError(
-                    f"nested too deeply (more than {MAX_DEPTH} levels)",
-                    path=path,
-                    line=event.start_mark.line + 1,
-                    column=event.start_mark.column + 1,
-                    hint="flatten the structure",
-                )
+                raise _too_deep(path, event.start_mark)
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
 
@@ -132,11 +140,7 @@ def load_yaml(text: str, path: str | Path) -> LoadedYaml:
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}", path=path) from exc
     except RecursionError as exc:
-        raise YamlError(
-            f"nested too deeply (more than {MAX_DEPTH} levels)",
-            path=path,
-            hint="flatten the structure",
-        ) from exc
+        raise _too_deep(path) from exc
     finally:
         loader.dispose()
     if node is None:
