@@ -1253,3 +1253,257 @@ def test_a_decoding_error_names_the_files_own_byte_offset_and_the_real_line(
         with pytest.raises(InputFileError, match=offset) as info:
             decode_text(data, tmp_path / "t.txt", what="transcript")
         assert (info.value.line, info.value.column) == (line, column)
+
+
+# -- labels from focus groups, legal transcripts and services without a colon -----------------
+
+Q_AND_A = [("Q", "interviewer"), ("A", "informant")] * 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "Moderator: What brought you here?\nP1: The housing.\nP7: Same for me.\n"
+            "P12: I disagree.\nModerator: Why?\n",
+            [
+                ("Moderator", "interviewer"),
+                ("P1", "informant"),
+                ("P7", "informant"),
+                ("P12", "informant"),
+                ("Moderator", "interviewer"),
+            ],
+            id="focus-group codes each speaking once",
+        ),
+        pytest.param(
+            "IV: How did it start?\nR1: The hospital called.\nIV: And?\nR2: We met.\n",
+            [
+                ("IV", "interviewer"),
+                ("R1", "informant"),
+                ("IV", "interviewer"),
+                ("R2", "informant"),
+            ],
+            id="numbered respondents",
+        ),
+        pytest.param(
+            "Facilitator: Tell me more.\nFemale participant: We organized.\n"
+            "Male participant 2: We raised money.\nAssistant moderator: Thanks.\n",
+            [
+                ("Facilitator", "interviewer"),
+                ("Female participant", "informant"),
+                ("Male participant 2", "informant"),
+                ("Assistant moderator", "interviewer"),
+            ],
+            id="described participants",
+        ),
+        pytest.param(
+            "Q. How did it start?\nA. The hospital called.\nQ. And then?\nA. We met.\n",
+            Q_AND_A,
+            id="Q. and A.",
+        ),
+        pytest.param(
+            "Q - How did it start?\nA – The hospital called.\nQ — And then?\nA - We met.\n",
+            Q_AND_A,
+            id="Q - and A -",
+        ),
+        pytest.param(
+            "**Q.** How did it start?\n**A.** The hospital called.\n**Q.** And?\n**A.** Met.\n",
+            Q_AND_A,
+            id="bold Q. and A.",
+        ),
+        pytest.param(
+            "Smith, John: How did it start?\nDoe, Jane: The hospital called.\n"
+            "Smith, John: Ok.\nDoe, Jane: Yes.\n",
+            [("Smith, John", "informant"), ("Doe, Jane", "informant")] * 2,
+            id="Last, First:",
+        ),
+        pytest.param(
+            ">> INTERVIEWER: How did it start?\n>> MARIA: The hospital called.\n"
+            ">> INTERVIEWER: And?\n>> MARIA: We met.\n",
+            [("INTERVIEWER", "interviewer"), ("MARIA", "informant")] * 2,
+            id="closed captions >>",
+        ),
+        pytest.param(
+            "00:00:05 - Interviewer: Hi\n00:00:09 - Maria: Hello there\n",
+            [("Interviewer", "interviewer"), ("Maria", "informant")],
+            id="timestamp - name:",
+        ),
+        pytest.param(
+            "[00:00:05.12] - Interviewer\nHi\n\n[00:00:09.00] - Maria\nHello there\n",
+            [("Interviewer", "interviewer"), ("Maria", "informant")],
+            id="[timestamp] - name alone",
+        ),
+        pytest.param(
+            "Interviewer - 00:00:05\nHi\n\nMaria – 00:00:09\nHello there\n",
+            [("Interviewer", "interviewer"), ("Maria", "informant")],
+            id="name - timestamp alone",
+        ),
+        pytest.param(
+            "Interviewer\tHow did it start?\nMaria\tThe hospital called.\n"
+            "Interviewer\tAnd?\nMaria\tWe met.\n",
+            [("Interviewer", "interviewer"), ("Maria", "informant")] * 2,
+            id="a table copied as text",
+        ),
+        pytest.param(
+            "Speaker 1\nHow did it start?\n\nSpeaker 2\nThe hospital called us.\n\n"
+            "Speaker 1\nOk.\n\nSpeaker 3\nI was there too.\n",
+            [
+                ("Speaker 1", "informant"),
+                ("Speaker 2", "informant"),
+                ("Speaker 1", "informant"),
+                ("Speaker 3", "informant"),
+            ],
+            id="Otter without timestamps",
+        ),
+        pytest.param(
+            "### Interviewer\nHow did it start?\n\n### Maria Lopez\nThe hospital called.\n\n"
+            "### Interviewer\nAnd?\n\n### Maria Lopez\nWe met.\n",
+            [("Interviewer", "interviewer"), ("Maria Lopez", "informant")] * 2,
+            id="Markdown headings",
+        ),
+    ],
+)
+def test_labels_of_focus_groups_legal_transcripts_and_colonless_exports(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert speakers_of(text) == expected
+
+
+def test_words_after_a_label_without_a_colon_do_not_keep_its_mark() -> None:
+    turns = turns_of("Q. How did it start?\nA. It began.\nQ. Then?\nA - We met.\n")
+    assert [words for _, _, words in turns] == [
+        "How did it start?",
+        "It began.",
+        "Then?",
+        "We met.",
+    ]
+    bare = turns_of("Speaker 1\nHi there.\n\nSpeaker 2\nHello.\n\nSpeaker 1\nBye.\n")
+    assert [words for _, _, words in bare] == ["Hi there.", "Hello.", "Bye."]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "Interviewer: How?\nMaria: Well.\nStep 1: we called.\nStep 2: we met.\n"
+            "Interviewer: And?\nMaria: Done.\nDay 1: a visit.\nDay 2: a vote.\n",
+            id="numbered steps inside an answer",
+        ),
+        pytest.param(
+            "Interviewer: What options?\nMaria: Two.\nA. The first one is cheap.\n"
+            "B. The second costs more.\nInterviewer: Ok\nMaria: Yes\nA. Again a list.\n",
+            id="a lettered list inside an answer",
+        ),
+        pytest.param(
+            "Interviewer: How?\nMaria: Short answer: no.\nInterviewer: Why?\n"
+            "Maria: Our participant: the hospital.\n",
+            id="a phrase ending in a role's word",
+        ),
+    ],
+)
+def test_lines_that_only_resemble_these_labels_stay_in_the_answer(text: str) -> None:
+    assert speakers_of(text) == [("Interviewer", "interviewer"), ("Maria", "informant")] * 2
+
+
+def test_headings_of_a_document_without_labels_are_not_speakers() -> None:
+    text = "Background\nThe trust began in 1990.\n\nMethods\nWe interviewed.\n\nResults\nMany.\n"
+    assert speakers_of(text) == [(None, "informant")]
+    one_pair = "Q. How did it start?\nA. The hospital called.\n"  # once each: could be a list
+    assert speakers_of(one_pair) == [(None, "informant")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "**Interviewer: Who came to the first meetings?**\nRespondent: Mostly tenants.\n"
+            "*Interviewer: And then?*\nRespondent: The hospital.\n",
+            [("Interviewer", "interviewer"), ("Respondent", "informant")] * 2,
+            id="a question in bold or italics whole",
+        ),
+        pytest.param(
+            "[Daniel Okafor] 10:00:02 : How long have you lived here?\n"
+            "[Luis Ortega] 10:00:10 : Since 2019.\n",
+            [("Daniel Okafor", "informant"), ("Luis Ortega", "informant")],
+            id="Zoom captions with the words on the label's line",
+        ),
+        pytest.param(
+            "Moderator: Anything else?\nP3: Yes.\nSeveral participants: [crosstalk]\n"
+            "Moderator: One at a time.\nP3: Sorry.\n",
+            [
+                ("Moderator", "interviewer"),
+                ("P3", "informant"),
+                ("Several participants", "informant"),
+                ("Moderator", "interviewer"),
+                ("P3", "informant"),
+            ],
+            id="a group speaking once",
+        ),
+        pytest.param(
+            "# Interview 7: Riverside\n\n## Interviewer\n\nHow did it start?\n\n## Ana Flores\n\n"
+            "The district called.\n\n## Interviewer\n\nThen?\n\n## Ana Flores\n\nWe met.\n",
+            [
+                (None, None),
+                ("Interviewer", "interviewer"),
+                ("Ana Flores", "informant"),
+                ("Interviewer", "interviewer"),
+                ("Ana Flores", "informant"),
+            ],
+            id="Markdown headings with a blank line before the words",
+        ),
+        pytest.param(
+            "Interviewer: How did it start?\r\nMaria Lopez  0:03\r\nThe hospital called.\r\n",
+            [("Interviewer", "interviewer"), ("Maria Lopez", "informant")],
+            id="CRLF text given straight to the parser",
+        ),
+    ],
+)
+def test_more_label_layouts(text: str, expected: list[tuple[str | None, str | None]]) -> None:
+    assert speakers_of(text) == expected
+
+
+def test_a_transcript_table_from_nvivo_has_the_speaker_in_its_last_column() -> None:
+    text = (
+        "Timespan\tContent\tSpeaker\n"
+        "00:02.0 - 00:11.5\tHow did the partnership start?\tInterviewer\n"
+        "00:11.0 - 00:20.5\tThe district called us.\tAna Flores\n"
+        "and a cell that went on\n"
+        "00:23.0 - 00:32.5\tWho pays?\tInterviewer\n"
+    )
+    transcript = parse_transcript(text, "t", "t.txt")
+    turns = [(t.speaker, t.role, t.timestamp, text[t.start : t.end]) for t in transcript.turns]
+    assert turns == [
+        (None, None, None, "Timespan\tContent\tSpeaker"),
+        ("Interviewer", "interviewer", "00:02.0", "How did the partnership start?"),
+        (
+            "Ana Flores",
+            "informant",
+            "00:11.0",
+            "The district called us.\tAna Flores\nand a cell that went on",
+        ),
+        ("Interviewer", "interviewer", "00:23.0", "Who pays?"),
+    ]
+
+
+def test_the_speaker_who_asks_the_questions_is_the_interviewer_when_no_label_says() -> None:
+    text = (
+        "Speaker 1  0:02\nHow did the partnership start?\n\n"
+        "Speaker 2  0:10\nThe hospital called us. Why? They needed housing.\n\n"
+        "Speaker 1  0:22\nWho made the decisions?\n\n"
+        "Speaker 2  0:30\nA joint committee.\n\n"
+        "Speaker 1  0:41\nI see. And the money?\n\n"
+        "Speaker 2  0:50\nThe hospital had it.\n"
+    )
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert [(t.speaker, t.role) for t in transcript.turns] == [
+        ("Speaker 1", "interviewer"),
+        ("Speaker 2", "informant"),
+    ] * 3
+    assert "'Speaker 1' asks the questions (3 of 3 turns hold a '?')" in transcript.warnings[0]
+    # not when it is unclear, when a label is an informant's, or when front matter gives roles
+    both_ask = text.replace("A joint committee.", "Who knows?").replace("had it.", "had it?")
+    assert {t.role for t in parse_transcript(both_ask, "t", "t.txt").turns} == {"informant"}
+    labelled = text.replace("Speaker 2", "Respondent")
+    assert {t.role for t in parse_transcript(labelled, "t", "t.txt").turns} == {"informant"}
+    declared = "---\nspeakers:\n  Speaker 1: informant\n  Speaker 2: informant\n---\n" + text
+    assert {t.role for t in parse_transcript(declared, "t", "t.txt").turns} == {"informant"}

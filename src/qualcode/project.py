@@ -27,6 +27,7 @@ SEGMENT_KINDS = ("turn", "paragraph", "sentence")
 DEFAULT_INTERVIEWER_LABELS = (
     "interviewer",
     "int",
+    "iv",
     "q",
     "i",
     "moderator",

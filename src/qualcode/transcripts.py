@@ -14,7 +14,7 @@ import io
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from qualcode.captions import looks_like_captions
 from qualcode.diagnostics import Diagnostic, did_you_mean, error, warning
 from qualcode.errors import InputFileError, TranscriptError, YamlError
-from qualcode.textio import decode_text, read_bytes
+from qualcode.textio import decode_text, normalize_newlines, read_bytes
 from qualcode.yamlio import load_yaml
 
 if TYPE_CHECKING:
@@ -39,44 +39,51 @@ ID_COLUMNS = ("id", "transcript", "transcript_id", "file")
 # (`Speaker 2`, `Respondent 14`).
 _NAME = r"[^\W\d_][\w'’.\-]*(?:[ \t]+(?:[^\W\d_][\w'’.\-]*|\d{1,3})){0,5}"
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
-# Before a label, skipped: indentation, a no-break space, and the invisible marks Word puts
+# Before a label, skipped: indentation, `>>` (closed captions) or `>` (a Markdown quote), a
+# no-break space, and the invisible marks Word puts
 # before right-to-left text (U+200E/U+200F and the bidi embeddings). The built-in patterns are
 # matched where these end (they need no `^`: they are only ever tried at a line's start).
 _LEAD_CHARS = (
-    " \t\u00a0\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+    " \t>\u00a0\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 )
 # The colon after a name: ASCII or full-width (Chinese and Japanese typing), then spaces, the end
 # of the line, or straight into a word (`Respondent:The`), never `http://`.
 _COLON = "[:\uff1a]"
 _AFTER = r"(?:[ \t]+|$|(?=[^\W\d_]))"
+_DASH = r"(?:[-\u2013\u2014|][ \t]*)?"  # `00:00:05 - Name`, `[00:00:05] – Name`
 DEFAULT_LABEL_PATTERNS = (
     # [00:01:23] Name: text      (Descript, many transcription services)
-    rf"\[(?P<ts>{_TS})\][ \t]*(?P<name>{_NAME}|[^:\uff1a\n]{{1,40}}?)[ \t]*{_COLON}{_AFTER}",
+    rf"\[(?P<ts>{_TS})\][ \t]*{_DASH}(?P<name>{_NAME}|[^:\uff1a\n]{{1,40}}?)[ \t]*{_COLON}{_AFTER}",
     # Name (00:01:23): text      (Rev)
     rf"(?P<name>{_NAME})[ \t]*\((?P<ts>{_TS})\)[ \t]*{_COLON}?{_AFTER}",
     # 00:01:23 Name: text
-    rf"(?P<ts>{_TS})[ \t]+(?P<name>{_NAME})[ \t]*{_COLON}{_AFTER}",
+    rf"(?P<ts>{_TS})[ \t]+{_DASH}(?P<name>{_NAME})[ \t]*{_COLON}{_AFTER}",
     # Name  0:03 (alone on a line: Otter.ai; Teams: `Maria Lopez (Guest)   0:12`, `Lopez, Maria`)
     rf"(?P<name>{_NAME}(?:,[ \t]+{_NAME})?)(?:[ \t]*\([^()\n]{{1,40}}\))?"
-    rf"[ \t]+(?P<ts>{_TS})[ \t]*$",
+    rf"[ \t]+{_DASH}(?P<ts>{_TS})[ \t]*$",
     # 00:01:23 Name  (alone on a line, the words below: Zoom, Teams and Rev exports)
-    rf"(?P<ts>{_TS})[ \t]+(?P<name>{_NAME})[ \t]*$",
+    rf"(?P<ts>{_TS})[ \t]+{_DASH}(?P<name>{_NAME})[ \t]*$",
     # [00:01:23] Name  (alone on a line: Trint)
-    rf"\[(?P<ts>{_TS})\][ \t]+(?P<name>{_NAME})[ \t]*$",
-    # [Name] 14:02:05  (alone on a line: Zoom's saved captions; `[Jane Doe (she/her)]` too)
-    rf"\[(?P<name>{_NAME})(?:[ \t]*\([^()\n]{{1,40}}\))?\][ \t]+(?P<ts>{_TS})[ \t]*$",
+    rf"\[(?P<ts>{_TS})\][ \t]+{_DASH}(?P<name>{_NAME})[ \t]*$",
+    # [Name] 14:02:05  (Zoom's saved captions, alone on a line or `[Name] 14:02:05 : words`;
+    # `[Jane Doe (she/her)]` too)
+    rf"\[(?P<name>{_NAME})(?:[ \t]*\([^()\n]{{1,40}}\))?\][ \t]+(?P<ts>{_TS})"
+    rf"[ \t]*(?:$|{_COLON}{_AFTER})",
     # Name [00:01:23] text / Name [00:01:23]: text
     rf"(?P<name>{_NAME})[ \t]+\[(?P<ts>{_TS})\][ \t]*{_COLON}?{_AFTER}",
-    # **Name:** text / **Name**: text  (Markdown transcripts)
-    rf"\*\*(?P<name>{_NAME})[ \t]*(?:{_COLON}\*\*|\*\*[ \t]*{_COLON}){_AFTER}",
-    # Name: text / INTERVIEWER: text / Q: text / Speaker 2: text
+    # **Name:** text / **Name**: text / *Name:* text  (Markdown transcripts; also a question
+    # set in bold or italics whole: `**Interviewer: Who came?**`, `*Q: How?*`)
+    rf"\*{{1,2}}(?P<name>{_NAME})[ \t]*(?:{_COLON}(?:\*{{1,2}})?|\*{{1,2}}[ \t]*{_COLON}){_AFTER}",
+    # Name: text / INTERVIEWER: text / Q: text / Speaker 2: text / Doe, Jane: text
     # (also `Name: (00:12)` and `Name: [00:00:12] text`, older Rev and Descript exports)
-    rf"(?P<name>{_NAME})[ \t]*{_COLON}{_AFTER}(?:[(\[](?P<ts>{_TS})[)\]](?:[ \t]+|$))?",
+    rf"(?P<name>{_NAME}(?:,[ \t]+{_NAME})?)[ \t]*{_COLON}{_AFTER}(?:[(\[](?P<ts>{_TS})[)\]](?:[ \t]+|$))?",
     # After the most common form, which they cannot match: most labelled lines never try them.
     # (00:01:23) Name: text
     rf"\((?P<ts>{_TS})\)[ \t]*(?P<name>{_NAME})[ \t]*{_COLON}{_AFTER}",
     # Interviewer (Jane Doe): text / Respondent (P3): text: the person is part of the name
     rf"(?P<name>{_NAME})[ \t]*\((?P<qual>[^()\n:\uff1a]{{1,40}})\)[ \t]*{_COLON}{_AFTER}",
+    # Name<TAB>text  (a two-column table copied as text)
+    rf"(?P<name>{_NAME})[ \t]*\t[ \t]*(?=\S)",
 )
 
 
@@ -341,10 +348,12 @@ def find_turns(
     single 'Note:' at a line start inside an answer is not a speaker: it goes to `ignored`; a
     recurring `x:` that does not look like a name goes to `unlike_names`.
     """
+    declared = {k.casefold(): v for k, v in roles.items()}
+    if table := _table_rows(text, body_start):
+        return _build_turns(text, body_start, table[0], declared, scanner, table[1])
     candidates: list[tuple[int, int, str, str | None]] = []
     # Labels only ever start a line: try the patterns at line starts (and only where a colon or
     # timestamp is near), instead of letting every pattern scan the whole text.
-    declared = {k.casefold(): v for k, v in roles.items()}
     known = declared.keys() | scanner.interviewer_labels | scanner.informant_labels
     patterns, trusted = scanner.patterns, scanner.custom
     if roles:  # a declared label is matched as written, whatever it contains (`Participant #3:`)
@@ -364,9 +373,11 @@ def find_turns(
     # every built-in label has a colon (after the name or in the timestamp); a project's own
     # pattern may not (`ANA > ...`), so those are tried on every line
     without_colon = numbered[own.start : own.stop]
+    weak = _weak_label_pattern(known)
+    weak_found: list[tuple[int, int, str, str | None]] = []
     for pos, line_end in zip(line_starts, [*line_starts[1:], len(text)], strict=True):
         head = text[pos : min(pos + 120, line_end)]
-        tried = numbered if ":" in head or "\uff1a" in head else without_colon
+        tried = numbered if ":" in head or "\uff1a" in head or "\t" in head else without_colon
         start = pos
         if head and head[0] in _LEAD_CHARS:
             start += len(head) - len(head.lstrip(_LEAD_CHARS))
@@ -378,29 +389,43 @@ def find_turns(
             # a declared or configured label, or one the project's own pattern found, counts as
             # written (`interviewer:`); a guessed one must look like a name
             guessed = number >= trusted and name.casefold() not in known
-            if guessed and not _plausible_name(name):
+            if guessed and not _plausible_name(name) and not _role_phrase(name):
                 rejected[name] = rejected.get(name, 0) + 1
                 continue
             if qual := m.groupdict().get("qual"):
                 name = f"{name} ({' '.join(qual.split())})"
             candidates.append((pos, m.end(), name, m.groupdict().get("ts")))
             break
+        else:
+            if (m := weak.match(text, start)) and m.group("name")[0].isupper():
+                weak_found.append((pos, m.end(), m.group("name"), None))
     if unlike_names is not None:
         # only names that start a line more than once: one-off `e.g.:` lines are just prose
         unlike_names.extend(sorted(n for n, k in rejected.items() if k >= 2 and " " in n))
+    interviewer_labels = scanner.interviewer_labels | {
+        k for k, v in declared.items() if v == INTERVIEWER
+    }
+    if _paired(weak_found, interviewer_labels):
+        candidates.extend(weak_found)
     candidates.sort()
     counts: dict[str, int] = {}
+    families: dict[str, int] = {}  # `P1`, `P7`, `P12` are one family: `p`
     for _, _, name, _ in candidates:
-        counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
+        key = name.casefold()
+        counts[key] = counts.get(key, 0) + 1
+        if key[-1].isdigit():
+            families[_NUMBERED.sub("", key)] = families.get(_NUMBERED.sub("", key), 0) + 1
 
-    def certain(c: tuple[int, int, str, str | None]) -> bool:
-        key = c[2].casefold()
-        return (
-            key in declared
-            or key in scanner.interviewer_labels
-            or key in scanner.informant_labels
-            or counts[key] >= 2
-            or c[3] is not None  # a timestamped label is a speaker even if they speak once
+    def numbered_member(key: str) -> bool:
+        """`R3`, `Participant 9` or `P7` speaking once in a focus group: its family is a role
+        label, or a short code or a generic word (`Speaker`) that labels other lines too."""
+        if not key[-1].isdigit():
+            return False
+        family = _NUMBERED.sub("", key)
+        if family in known:
+            return True
+        return families.get(family, 0) >= 2 and (
+            family in _FAMILY_WORDS or _SHORT_CODE.fullmatch(key) is not None
         )
 
     def opens_a_turn(c: tuple[int, int, str, str | None]) -> bool:
@@ -409,8 +434,20 @@ def find_turns(
         rest = text[c[1] : c[1] + 40].lstrip()
         return not rest or not (rest[0].islower() or rest[0] in _QUOTE_MARKS)
 
+    def certain(c: tuple[int, int, str, str | None]) -> bool:
+        key = c[2].casefold()
+        return (
+            key in known
+            or counts[key] >= 2
+            or c[3] is not None  # a timestamped label is a speaker even if they speak once
+            or numbered_member(key)
+            or (_role_phrase(c[2]) and opens_a_turn(c))  # `Female participant: We ...`
+        )
+
     accepted = [c for c in candidates if certain(c)]
-    if accepted:
+    if not accepted:
+        accepted = candidates = _bare_labels(text, line_starts, known)
+    elif accepted:
         # Once a transcript has speakers, a full name (two or more capitalized words) that speaks
         # once is a speaker too (a focus-group participant); a lone `Note:` still is not.
         accepted = [
@@ -429,22 +466,36 @@ def find_turns(
             for name, at in sorted(first.items())
         )
 
-    def role_of(name: str) -> str:
-        key = name.casefold()
-        if key in declared:
-            return declared[key]
-        # `Interviewer (Jane Doe)`, `Interviewer 2` and `Int.` take the role of their label
-        role = key.split(" (", 1)[0]
-        keys = (key, role, _NUMBERED.sub("", role))
-        if any(k in scanner.informant_labels for k in keys):
-            return INFORMANT
-        if any(k in scanner.interviewer_labels for k in keys):
-            return INTERVIEWER
-        return INFORMANT
+    return _build_turns(text, body_start, accepted, declared, scanner)
 
+
+def _role_of(name: str, declared: Mapping[str, str], scanner: LabelScanner) -> str:
+    key = name.casefold()
+    if key in declared:
+        return declared[key]
+    # `Interviewer (Jane Doe)`, `Interviewer 2` and `Int.` take the role of their label
+    role = _NUMBERED.sub("", key.split(" (", 1)[0])
+    last = role.rsplit(" ", 1)[-1]  # `Assistant moderator`, `Female participant`
+    keys = (key, role, last) if len(last) >= 3 else (key, role)
+    if any(k in scanner.informant_labels for k in keys):
+        return INFORMANT
+    if any(k in scanner.interviewer_labels for k in keys):
+        return INTERVIEWER
+    return INFORMANT
+
+
+def _build_turns(
+    text: str,
+    body_start: int,
+    accepted: Sequence[tuple[int, int, str, str | None]],
+    declared: Mapping[str, str],
+    scanner: LabelScanner,
+    row_ends: Mapping[int, int] | None = None,
+) -> list[Turn]:
+    """Turns from labels (label start, words start, name, timestamp), in text order; a turn ends
+    where the next label starts, or at its row's end in a table (`row_ends`, by label start)."""
     spelling: dict[str, str] = {}  # `RESPONDENT` later in the file is the same `Respondent`
     role_by_name: dict[str, str] = {}
-
     turns: list[Turn] = []
     first = accepted[0][0] if accepted else len(text)
     if text[body_start:first].strip():
@@ -453,13 +504,17 @@ def find_turns(
     for i, (label_start, words_start, name, ts) in enumerate(accepted):
         name = spelling.setdefault(name.casefold(), name)
         end = accepted[i + 1][0] if i + 1 < len(accepted) else len(text)
+        if row_ends:
+            end = row_ends[label_start]
         # A label alone on its line (Otter's `Name  0:03`): the words start on the next line.
         words_start = _lstrip_start(text, words_start, end)
+        if name not in role_by_name:
+            role_by_name[name] = _role_of(name, declared, scanner)
         turns.append(
             Turn(
                 len(turns) if turns and turns[0].number == 0 else len(turns) + 1,
                 name,
-                role_by_name.get(name) or role_by_name.setdefault(name, role_of(name)),
+                role_by_name[name],
                 label_start,
                 words_start,
                 max(words_start, _content_end(text, words_start, end)),
@@ -469,7 +524,126 @@ def find_turns(
     return turns
 
 
+# NVivo's transcript table, saved as text: `Timespan<TAB>Content<TAB>Speaker`, a row per turn.
+_TABLE_HEADER = re.compile(
+    r"[ \t]*(?:timespan|time|start)?\t?content\tspeaker[ \t]*", re.IGNORECASE
+)
+
+
+def _table_rows(
+    text: str, body_start: int
+) -> tuple[list[tuple[int, int, str, str | None]], dict[int, int]] | None:
+    """Labels of a transcript table (see _TABLE_HEADER): the speaker is the row's last cell.
+
+    A line that is not a row (a cell's text went on) belongs to the row above.
+    """
+    header_start = _lstrip_start(text, body_start, len(text))
+    header_end = text.find("\n", header_start)
+    if header_end < 0 or not _TABLE_HEADER.fullmatch(text, header_start, header_end):
+        return None
+    columns = text.count("\t", header_start, header_end) + 1
+    labels: list[tuple[int, int, str, str | None]] = []
+    row_ends: dict[int, int] = {}
+    pos = header_end + 1
+    while pos < len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        cells = text[pos:end].split("\t")
+        name = " ".join(cells[-1].split())
+        if len(cells) == columns and name:
+            ts = cells[0].split(" - ")[0].strip() if columns == 3 else None
+            words = pos + (len(cells[0]) + 1 if columns == 3 else 0)
+            labels.append((pos, words, name, ts or None))
+            row_ends[pos] = words + len(cells[-2])
+        elif labels and text[pos:end].strip():
+            row_ends[labels[-1][0]] = end
+        pos = end + 1
+    return (labels, row_ends) if labels else None
+
+
 _QUOTE_MARKS = "\"'“‘«„‚‹「『"
+
+# A family of numbered labels: a short code joined to its number (`P7`, `FG12`), or a word.
+_SHORT_CODE = re.compile(r"[^\W\d_]{1,3}\d{1,3}")
+_FAMILY_WORDS = frozenset({"speaker", "person", "voice", "informant", "guest", "member"})
+# The last word of a description that labels a speaker: `Female participant`, `Co-facilitator`.
+_ROLE_WORDS = frozenset(
+    {"participant", "respondent", "interviewee", "interviewer", "moderator", "facilitator"}
+    | {"speaker", "informant", "participants", "respondents", "speakers"}
+)
+
+
+def _role_phrase(name: str) -> bool:
+    """`Female participant`, `Assistant moderator 2`, `Several participants`: capitalized,
+    ending in a role's word."""
+    words = _NUMBERED.sub("", name).split()
+    return (
+        2 <= len(words) <= 4
+        and words[0][0].isupper()
+        and all(w.replace("-", "").isalpha() for w in words)
+        and words[-1].casefold().rsplit("-", 1)[-1] in _ROLE_WORDS
+    )
+
+
+def _weak_label_pattern(known: Iterable[str]) -> re.Pattern[str]:
+    """`Q. text` / `A - text`: a known label with a full stop or a dash instead of a colon.
+
+    Without a colon, `A.` may start a list item, so these count only in pairs (see _paired).
+    """
+    labels = "|".join(re.escape(k) for k in sorted(known, key=lambda k: (-len(k), k)))
+    return re.compile(
+        rf"(?:\*\*)?(?P<name>{labels})(?:\.(?:\*\*)?|(?:\*\*)?[ \t]*[-\u2013\u2014])(?:[ \t]+|$)",
+        re.IGNORECASE,
+    )
+
+
+def _paired(found: Sequence[tuple[int, int, str, str | None]], interviewer: Iterable[str]) -> bool:
+    """Labels without a colon are speakers only if both sides use them, twice or more each."""
+    asking = {k.casefold() for k in interviewer}
+    questions = sum(1 for c in found if c[2].casefold() in asking)
+    return questions >= 2 and len(found) - questions >= 2
+
+
+_BARE = re.compile(rf"(?:#{{1,6}}[ \t]+)?(?:\*\*)?(?P<name>{_NAME})(?:\*\*)?[ \t]*")
+
+
+def _bare_labels(
+    text: str, line_starts: Sequence[int], known: Iterable[str]
+) -> list[tuple[int, int, str, str | None]]:
+    """A name alone on its line, then the words (Otter without timestamps, `### Maria`).
+
+    Only tried when no other label was found: a line after a blank one, followed by text, with
+    two or more such names that each recur; one-off headings (`Background`) are not speakers.
+    """
+    known = set(known)
+    found: list[tuple[int, int, str, str | None]] = []
+    ends = [*line_starts[1:], len(text)]
+    for i, (pos, end) in enumerate(zip(line_starts, ends, strict=True)):
+        line = text[pos:end].strip()
+        if not line or len(line) > 60 or (i and text[line_starts[i - 1] : pos].strip()):
+            continue
+        heading = line.startswith("#")  # `## Maria`, then a blank line, then her words
+        if i + 1 >= len(line_starts) or (
+            not heading and not text[line_starts[i + 1] : ends[i + 1]].strip()
+        ):
+            continue
+        m = _BARE.fullmatch(line)
+        if m is None:
+            continue
+        name = " ".join(m.group("name").split())
+        if name.casefold() in known or _plausible_name(name):
+            found.append((pos, _rstrip_end(text, pos, end), name, None))
+    counts: dict[str, int] = {}
+    for c in found:
+        family = _NUMBERED.sub("", c[2].casefold())  # `Speaker 1` and `Speaker 2`: one family
+        counts[family] = counts.get(family, 0) + 1
+    kept = [
+        c
+        for c in found
+        if c[2].casefold() in known or counts[_NUMBERED.sub("", c[2].casefold())] >= 2
+    ]
+    return kept if len({c[2].casefold() for c in kept}) >= 2 else []
+
 
 # A number or a full stop after a role's label: `Interviewer 2`, `Int.`, `R1`.
 _NUMBERED = re.compile(r"[\s.]*\d*$")
@@ -481,6 +655,40 @@ _TRAILER_LINE = re.compile(
     r"|.{1,80} (?:started|stopped) transcription"
     r"|\S*[\d:.,]+[ \t]*-->[ \t]*[\d:.,]+.*|\d+"
 )
+
+
+def _asks_the_questions(
+    text: str, turns: Sequence[Turn], informant_labels: frozenset[str]
+) -> tuple[str, int, int] | None:
+    """The speaker who plainly asks the questions, when no label says who the interviewer is.
+
+    Otter, Rev, Teams and diarizing tools name people (`Daniel Okafor`, `Speaker 1`), not
+    roles, and coding the questions as answers inflates every tally. The guess needs a clear
+    case: most of that speaker's turns hold a question mark, at most half as many of anyone
+    else's do, and nobody's label is already an informant's (`A:`, `Respondent:`).
+    Returns (speaker, turns with '?', turns).
+    """
+    if any(t.role == INTERVIEWER for t in turns):
+        return None
+    asking: dict[str, list[int]] = {}
+    for t in turns:
+        if t.speaker is not None:
+            tally = asking.setdefault(t.speaker, [0, 0])
+            tally[0] += "?" in text[t.start : t.end]
+            tally[1] += 1
+    if len(asking) < 2:
+        return None
+    for name in asking:
+        role = _NUMBERED.sub("", name.casefold().split(" (", 1)[0])
+        if role in informant_labels or name.casefold() in informant_labels:
+            return None
+    share = {name: q / n for name, (q, n) in asking.items()}
+    best = max(share, key=lambda name: (share[name], asking[name][1], name))
+    questions, spoken = asking[best]
+    others = max(v for name, v in share.items() if name != best)
+    if questions >= 2 and share[best] >= 0.6 and others <= share[best] / 2:
+        return best, questions, spoken
+    return None
 
 
 def _content_end(text: str, start: int, end: int) -> int:
@@ -591,7 +799,12 @@ def parse_transcript(
     segmentation: str = "turn",
     metadata: Mapping[str, str] | None = None,
 ) -> Transcript:
-    """Parse decoded, newline-normalized text. Front matter values win over `metadata` (CSV)."""
+    """Parse decoded text. Front matter values win over `metadata` (CSV).
+
+    CRLF and CR become LF first (a notebook may pass a file's raw text): offsets and
+    `Transcript.text` are in that normalized text, as for a file qualcode reads itself.
+    """
+    text = normalize_newlines(text)
     scanner = scanner or LabelScanner.from_config()
     front, roles, body_start = split_front_matter(text, path)
     warnings: list[str] = []
@@ -630,6 +843,14 @@ def parse_transcript(
         warnings.append(
             f"front matter declares {', '.join(repr(n) for n in absent)} under `speakers:` but no "
             "turn has that label; check the spelling against the transcript"
+        )
+    if not roles and (asker := _asks_the_questions(text, turns, scanner.informant_labels)):
+        name, asking, spoken_turns = asker
+        turns = [replace(t, role=INTERVIEWER) if t.speaker == name else t for t in turns]
+        warnings.append(
+            f"no label names an interviewer, but '{name}' asks the questions ({asking} of "
+            f"{spoken_turns} turns hold a '?'), so that speaker is read as the interviewer and not "
+            "coded; if that is wrong, give the roles under `speakers:` in the front matter"
         )
     speakers = {t.speaker: t.role for t in turns if t.speaker}
     if len(speakers) >= 2 and INTERVIEWER not in speakers.values():
