@@ -653,4 +653,5 @@ def test_merge_bad_input(copy: Path) -> None:
     assert "did you mean 'bob'" in unknown.stderr
     one = invoke("merge", "-p", str(copy), "--coders", "alice")
     assert one.exit_code == 2
+    assert "merging needs at least two coders" in one.stderr
     assert not (copy / "codings" / "consensus").exists()

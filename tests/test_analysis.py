@@ -629,6 +629,17 @@ def test_summary_markdown(root: Path) -> None:
     assert result.stderr.count("warning:") == 1
 
 
+def test_summary_with_no_quotes_is_the_tables_alone(root: Path) -> None:
+    tables = invoke("summary", "-p", str(root), "-c", "alice", "--quotes", "0", "-f", "md")
+    assert tables.exit_code == 0, tables.output
+    assert "| housing | Housing | 3 (75%) |" in tables.stdout
+    assert "Quotes" not in tables.stdout
+    assert "Quotes" not in invoke("summary", "-p", str(root), "-c", "alice", "--quotes", "0").stdout
+    negative = invoke("summary", "-p", str(root), "-c", "alice", "--quotes", "-1")
+    assert negative.exit_code == 2
+    assert "--quotes must be 0 (tables only) or more" in negative.stderr
+
+
 # -- quotes ----------------------------------------------------------------------------------------
 
 FILLER = (

@@ -320,7 +320,7 @@ def test_duplicate_id_across_files_names_both(runner: CliRunner, in_tmp: Path) -
     assert lines == [
         "b.yaml:5:5: error: code id 'housing' is defined twice (first at a.yaml:5) [duplicate-id]"
     ]
-    assert stderr.endswith("in 2 files.\n")
+    assert stderr.endswith("(2 files checked).\n")
 
 
 def test_every_codebook_rule_has_a_case() -> None:
@@ -403,7 +403,7 @@ def test_output_sorted_and_summary_on_stderr_only(runner: CliRunner, in_tmp: Pat
     assert keys[0][0] == "a.yaml" and keys[-1][0] == "z.yaml"
     assert len(lines) == 6  # 3 problems per file: missing-definition, unknown-key, bad-color
     assert "Found" not in result.stdout
-    assert result.stderr == "Found 6 errors and 0 warnings in 2 files.\n"
+    assert result.stderr == "Found 6 errors and 0 warnings (2 files checked).\n"
     quiet = runner.invoke(app, ["check", "-q", "z.yaml"])
     assert quiet.stderr == ""
 
@@ -464,7 +464,7 @@ def test_check_a_folder_of_codebooks(runner: CliRunner, in_tmp: Path) -> None:
         "books/two.yml:11:20: warning: keyword 'homes' of code 'shelter' is also a keyword of "
         "code 'housing' (books/one.yaml:11) [shared-keyword]"
     ]
-    assert stderr == "Found 0 errors and 1 warning in 2 files.\n"
+    assert stderr == "Found 0 errors and 1 warning (2 files checked).\n"
 
 
 # -- the project: qualcode.yaml and the bundled study -----------------------------------------------
@@ -595,7 +595,7 @@ def test_config_checked_as_a_path(runner: CliRunner, in_tmp: Path) -> None:
         "qualcode.yaml:1:1: error: unknown key 'segmentaton' in qualcode.yaml "
         "(did you mean 'segmentation'?) [unknown-key]"
     ]
-    assert stderr.endswith("in 1 file.\n")
+    assert stderr.endswith("(1 file checked).\n")
 
 
 def test_no_project_is_a_usage_error(runner: CliRunner, in_tmp: Path) -> None:

@@ -197,6 +197,16 @@ def test_good_default_coder_is_used(runner: CliRunner, project: tuple[Path, Make
     assert (root / "codings" / "alice_b-2").is_dir()
 
 
+def test_a_number_for_coder_or_codings_is_its_name(
+    runner: CliRunner, project: tuple[Path, MakeProject]
+) -> None:
+    root, _ = project
+    configure(root, "coder: 5\ncodings: 2024\n")  # YAML reads both as integers
+    assert check(runner)[:2] == (0, [])
+    assert runner.invoke(app, ["code"]).exit_code == 0
+    assert (root / "2024" / "5").is_dir()
+
+
 # -- transcripts.encoding ----------------------------------------------------------------------------
 
 

@@ -40,6 +40,9 @@ def test_show_why_prints_segments_codings_and_the_words_behind_them(
         result.output
     )
     assert "matched" not in runner.invoke(app, ["show", "alpha-clt"]).output
+    ghost = runner.invoke(app, ["show", "alpha-clt", "--coder", "ghost"])
+    assert ghost.exit_code == 2
+    assert "no codings for coder 'ghost'" in ghost.output
 
 
 def _view(text: str, hit_word: str) -> TranscriptView:

@@ -118,7 +118,7 @@ def summary_line(diagnostics: Sequence[Diagnostic], files_checked: int) -> str:
         return f"All checks passed ({files})."
     return (
         f"Found {errors} error{'s' if errors != 1 else ''} and "
-        f"{warnings} warning{'s' if warnings != 1 else ''} in {files}."
+        f"{warnings} warning{'s' if warnings != 1 else ''} ({files} checked)."
     )
 
 

@@ -51,14 +51,14 @@ def coder_decisions(project: Project, coder: str) -> Decisions:
     return {coder: units}
 
 
-def check_coders(project: Project, coders: Sequence[str]) -> list[str]:
+def check_coders(project: Project, coders: Sequence[str], purpose: str = "agreement") -> list[str]:
     from qualcode.store import list_coders
 
     known = list_coders(project)
     coders = [c.strip() for c in coders if c.strip()]
     if len(coders) < 2:
         raise UsageError(
-            "agreement needs at least two coders",
+            f"{purpose} needs at least two coders",
             hint="pass --coders alice,bob"
             + (f" (coders here: {', '.join(known)})" if known else ""),
         )
@@ -211,7 +211,7 @@ def merge_coders(project: Project, coders: Sequence[str], into: str) -> MergeSum
         write_codings,
     )
 
-    coders = check_coders(project, coders)
+    coders = check_coders(project, coders, "merging")
     validate_coder_name(into)
     if into in coders:
         raise UsageError(

@@ -178,15 +178,22 @@ def parse_config(text: str, path: str) -> tuple[ProjectConfig, list[Diagnostic]]
                 continue
             declared[str(attr)] = tuple(str(v) for v in allowed)
         values["declared_values"] = declared
-    if isinstance(doc.get("codings"), str):
-        values["codings_folder"] = doc["codings"]
-    if isinstance(doc.get("coder"), str):
-        problem = _check_coder(doc["coder"], path, position_of(doc, "coder"))
+    # `coder: 5` is the coder "5", as `type_ok` lets numbers stand for text
+    if (codings := _as_text(doc.get("codings"))) is not None:
+        values["codings_folder"] = codings
+    if (coder := _as_text(doc.get("coder"))) is not None:
+        problem = _check_coder(coder, path, position_of(doc, "coder"))
         if problem:
             diags.append(problem)
         else:
-            values["coder"] = doc["coder"]
+            values["coder"] = coder
     return ProjectConfig(**values), diags
+
+
+def _as_text(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return str(value)
 
 
 def check_encoding(encoding: str, path: str, pos: tuple[int, int] | None) -> Diagnostic | None:

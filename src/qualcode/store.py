@@ -732,7 +732,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                         (1, 1),
                         "transcript text changed since these codings were made",
                         "stale-coding",
-                        "run `qualcode code` to re-anchor them",
+                        f"run `qualcode code --coder {path.parent.name}` to re-anchor them",
                     )
                 )
             for coding in sorted(cf.codings, key=_CODING_ORDER):

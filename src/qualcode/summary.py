@@ -44,6 +44,7 @@ def build_summary(
     status: str = "default",
 ) -> SummaryResult:
     from qualcode.analysis import ANY_CODE, column_label, load_analysis_data, quotes, tally
+    from qualcode.errors import UsageError
 
     data = load_analysis_data(project, coder, status, keep_text=True)
     frame: pd.DataFrame = tally(project, by, level=1, data=data)
@@ -64,12 +65,18 @@ def build_summary(
             rows.append(row)
         families.append(Family(root.id, root.name, rows))
     del ANY_CODE
-    quote_frame = quotes(project, None, by, per_group=per_code, data=data)
+    if per_code < 0:
+        raise UsageError("--quotes must be 0 (tables only) or more")
+    records = (
+        quotes(project, None, by, per_group=per_code, data=data).to_dict(orient="records")
+        if per_code
+        else []
+    )
     return SummaryResult(
         list(by),
         ["code", "name", *labels],
         families,
-        quote_frame.to_dict(orient="records"),
+        records,
         frame.attrs["caption"] + " Cells: count (% of the group's transcripts).",
         len(data.transcript_ids),
     )
@@ -84,5 +91,7 @@ def write_summary_markdown(result: SummaryResult, out: TextIO) -> None:
         out.write(f"## {_md_escape(family.name)}\n\n")
         write_markdown(family.rows, result.columns, out, numeric=result.columns[2:])
         out.write("\n")
-    out.write(f"_{_md_escape(result.caption)}_\n\n## Quotes\n")
-    write_quotes_markdown(result.quotes, out)
+    out.write(f"_{_md_escape(result.caption)}_\n")
+    if result.quotes:
+        out.write("\n## Quotes\n")
+        write_quotes_markdown(result.quotes, out)

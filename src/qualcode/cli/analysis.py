@@ -242,8 +242,12 @@ class CooccurFormat(StrEnum):
     "--level 1 --format csv`.",
 )
 def cooccur(
-    within: Annotated[str, typer.Option("--within", help="segment or transcript.")] = "segment",
-    measure: Annotated[str, typer.Option("--measure", help="count or jaccard.")] = "count",
+    within: Annotated[
+        str, typer.Option("--within", help="segment or transcript.", metavar="[segment|transcript]")
+    ] = "segment",
+    measure: Annotated[
+        str, typer.Option("--measure", help="count or jaccard.", metavar="[count|jaccard]")
+    ] = "count",
     level: LevelOpt = None,
     codes: CodesOpt = None,
     status: StatusOpt = "default",
@@ -339,7 +343,9 @@ class SummaryFormat(StrEnum):
 )
 def summary(
     by: ByOpt = None,
-    per_code: Annotated[int, typer.Option("--quotes", help="Top quotes per code.")] = 1,
+    per_code: Annotated[
+        int, typer.Option("--quotes", help="Top quotes per code (0: tables only).")
+    ] = 1,
     status: StatusOpt = "default",
     coder: CoderOpt = None,
     project: ProjectOpt = None,

@@ -21,7 +21,7 @@ class CheckFormat(StrEnum):
 
 @app.command(
     epilog="Examples: `qualcode check --strict` (in CI); "
-    "`qualcode check codebooks/roles.yaml`; `qualcode check --format github`.",
+    "`qualcode check codebooks/backbone-practices.yaml`; `qualcode check --format github`.",
 )
 def check(
     paths: Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from typing import Annotated
 
@@ -12,7 +13,8 @@ from qualcode.cli.options import CodebookOpt, OutputOpt, ProjectOpt, load_codebo
 
 
 @codebook_app.command(
-    epilog="Example: `qualcode codebook tree` or `qualcode codebook tree -b codebooks/roles.yaml`."
+    epilog="Example: `qualcode codebook tree` or "
+    "`qualcode codebook tree -b codebooks/backbone-practices.yaml`."
 )
 def tree(project: ProjectOpt = None, codebook: CodebookOpt = None) -> None:
     """Show the code hierarchy with the number of rules and examples of each code."""
@@ -73,10 +75,12 @@ def export_codebook(
 
         with output_stream(output) as out:
             out.write(codebook_to_qdc(book))
-        return
-    rows = codebook_rows(book)
-    with output_stream(output) as out:
-        if output_format is CodebookFormat.csv:
-            write_csv(rows, CODEBOOK_COLUMNS, out)
-        else:
-            write_markdown(rows, CODEBOOK_COLUMNS, out)
+    else:
+        rows = codebook_rows(book)
+        with output_stream(output) as out:
+            if output_format is CodebookFormat.csv:
+                write_csv(rows, CODEBOOK_COLUMNS, out)
+            else:
+                write_markdown(rows, CODEBOOK_COLUMNS, out)
+    if output is not None:
+        print(f"wrote {output}", file=sys.stderr)

@@ -193,13 +193,19 @@ def show(
     why: Annotated[
         bool, typer.Option("--why", help="Show the rule and matched words behind each proposal.")
     ] = False,
-    output_format: Annotated[ShowFormat, typer.Option("--format", "-f")] = ShowFormat.text,
+    output_format: Annotated[
+        ShowFormat, typer.Option("--format", "-f", help="text, or json (segments, codings, why).")
+    ] = ShowFormat.text,
 ) -> None:
     """Print a transcript with its coded segments marked and the matched words highlighted."""
     from qualcode.cli.output import stdout_console
     from qualcode.overview import transcript_view
 
     proj = _project(project)
+    if coder is not None:  # a coder named on purpose must exist; the default may have none yet
+        from qualcode.store import require_coder
+
+        require_coder(proj, coder)
     view = transcript_view(proj, transcript_id, _coder(proj, coder), code_ids or None)
     if output_format is ShowFormat.json:
         from qualcode.export import write_json

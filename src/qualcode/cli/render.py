@@ -43,8 +43,15 @@ def render_rows(
         from qualcode.cli.output import stdout_console
 
         table = Table(title=title or None, caption=caption or None, caption_justify="left")
-        for column in columns:
-            table.add_column(column, justify="right" if column in numeric else "left")
+        for i, column in enumerate(columns):
+            # the first column holds ids that other commands take: never cut or wrapped
+            whole = max((len(export._cell(row.get(column))) for row in rows), default=0)
+            table.add_column(
+                column,
+                justify="right" if column in numeric else "left",
+                no_wrap=i == 0,
+                min_width=min(whole, 40) if i == 0 else None,
+            )
         for row in rows:
             table.add_row(*(export._cell(row.get(c)) for c in columns))
         stdout_console(out).print(table)
@@ -152,7 +159,8 @@ def render_summary(result: Any, console: Console) -> None:
             table.add_row(name, *(str(row[c]) for c in result.columns[2:]))
         console.print(table)
     console.print(Text(result.caption, style="dim"))
-    console.print(Text("\nQuotes", style="bold"))
+    if result.quotes:
+        console.print(Text("\nQuotes", style="bold"))
     current = None
     for q in result.quotes:
         if q["code"] != current:

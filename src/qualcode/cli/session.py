@@ -46,8 +46,9 @@ def session(
 ) -> None:
     """Review rule proposals full-screen: accept, reject, add codes the rules missed, write memos.
 
-    Keys: a accept, x reject, c add (fuzzy search), - remove, m memo, n/p next/previous segment,
-    u next unreviewed, t next transcript, / search, z/y undo/redo, ? help, q quit. Every decision is
+    Keys: a accept, x reject, + or c add (fuzzy search), - remove, m memo on a coding, M memo on
+    the segment, r mark reviewed, n/p next/previous segment, u next unreviewed, t next transcript,
+    / search, z/y undo/redo, ? help, q quit. Every decision is
     saved at once; reopening resumes at the first unreviewed segment. Needs a terminal: for scripts
     use `qualcode decide`.
     """
