@@ -46,6 +46,8 @@ def build_summary(
     from qualcode.analysis import ANY_CODE, column_label, load_analysis_data, quotes, tally
     from qualcode.errors import UsageError
 
+    if per_code < 0:
+        raise UsageError("--quotes must be 0 (tables only) or more")
     data = load_analysis_data(project, coder, status, keep_text=True)
     frame: pd.DataFrame = tally(project, by, level=1, data=data)
     value_columns = [c for c in frame.columns if c != "name"]
@@ -65,8 +67,6 @@ def build_summary(
             rows.append(row)
         families.append(Family(root.id, root.name, rows))
     del ANY_CODE
-    if per_code < 0:
-        raise UsageError("--quotes must be 0 (tables only) or more")
     records = (
         quotes(project, None, by, per_group=per_code, data=data).to_dict(orient="records")
         if per_code

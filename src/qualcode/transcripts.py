@@ -414,7 +414,8 @@ def find_turns(
         key = name.casefold()
         counts[key] = counts.get(key, 0) + 1
         if key[-1].isdigit():
-            families[_NUMBERED.sub("", key)] = families.get(_NUMBERED.sub("", key), 0) + 1
+            family = _NUMBERED.sub("", key)
+            families[family] = families.get(family, 0) + 1
 
     def numbered_member(key: str) -> bool:
         """`R3`, `Participant 9` or `P7` speaking once in a focus group: its family is a role
@@ -447,7 +448,7 @@ def find_turns(
     accepted = [c for c in candidates if certain(c)]
     if not accepted:
         accepted = candidates = _bare_labels(text, line_starts, known)
-    elif accepted:
+    else:
         # Once a transcript has speakers, a full name (two or more capitalized words) that speaks
         # once is a speaker too (a focus-group participant); a lone `Note:` still is not.
         accepted = [
@@ -469,14 +470,20 @@ def find_turns(
     return _build_turns(text, body_start, accepted, declared, scanner)
 
 
+def _label_keys(name: str) -> tuple[str, ...]:
+    """What of a label may be a role's label: `Interviewer (Jane Doe)`, `Interviewer 2` and
+    `Int.` are `interviewer`/`int`; `Assistant moderator` and `Female participant` end in one."""
+    key = name.casefold()
+    role = _NUMBERED.sub("", key.split(" (", 1)[0])
+    last = role.rsplit(" ", 1)[-1]
+    return (key, role, last) if len(last) >= 3 else (key, role)
+
+
 def _role_of(name: str, declared: Mapping[str, str], scanner: LabelScanner) -> str:
     key = name.casefold()
     if key in declared:
         return declared[key]
-    # `Interviewer (Jane Doe)`, `Interviewer 2` and `Int.` take the role of their label
-    role = _NUMBERED.sub("", key.split(" (", 1)[0])
-    last = role.rsplit(" ", 1)[-1]  # `Assistant moderator`, `Female participant`
-    keys = (key, role, last) if len(last) >= 3 else (key, role)
+    keys = _label_keys(name)
     if any(k in scanner.informant_labels for k in keys):
         return INFORMANT
     if any(k in scanner.interviewer_labels for k in keys):
@@ -526,7 +533,7 @@ def _build_turns(
 
 # NVivo's transcript table, saved as text: `Timespan<TAB>Content<TAB>Speaker`, a row per turn.
 _TABLE_HEADER = re.compile(
-    r"[ \t]*(?:timespan|time|start)?\t?content\tspeaker[ \t]*", re.IGNORECASE
+    r"[ \t]*(?:(?:timespan|time|start)\t)?content\tspeaker[ \t]*", re.IGNORECASE
 )
 
 
@@ -612,8 +619,10 @@ def _bare_labels(
 ) -> list[tuple[int, int, str, str | None]]:
     """A name alone on its line, then the words (Otter without timestamps, `### Maria`).
 
-    Only tried when no other label was found: a line after a blank one, followed by text, with
-    two or more such names that each recur; one-off headings (`Background`) are not speakers.
+    Only tried when no other label was found: a line after a blank one and followed by text (a
+    heading may have a blank line between), kept if it is a known label or its name or numbered
+    family (`Speaker 1`, `Speaker 2`) recurs, and only if two or more names are kept; one-off
+    headings (`Background`) are not speakers.
     """
     known = set(known)
     found: list[tuple[int, int, str, str | None]] = []
@@ -678,10 +687,8 @@ def _asks_the_questions(
             tally[1] += 1
     if len(asking) < 2:
         return None
-    for name in asking:
-        role = _NUMBERED.sub("", name.casefold().split(" (", 1)[0])
-        if role in informant_labels or name.casefold() in informant_labels:
-            return None
+    if any(k in informant_labels for name in asking for k in _label_keys(name)):
+        return None
     share = {name: q / n for name, (q, n) in asking.items()}
     best = max(share, key=lambda name: (share[name], asking[name][1], name))
     questions, spoken = asking[best]

@@ -43,14 +43,14 @@ def render_rows(
         from qualcode.cli.output import stdout_console
 
         table = Table(title=title or None, caption=caption or None, caption_justify="left")
+        # the first column holds ids that other commands take: never cut or wrapped
+        ids = max((len(export._cell(row.get(columns[0]))) for row in rows if columns), default=0)
         for i, column in enumerate(columns):
-            # the first column holds ids that other commands take: never cut or wrapped
-            whole = max((len(export._cell(row.get(column))) for row in rows), default=0)
             table.add_column(
                 column,
                 justify="right" if column in numeric else "left",
                 no_wrap=i == 0,
-                min_width=min(whole, 40) if i == 0 else None,
+                min_width=min(ids, 40) if i == 0 else None,
             )
         for row in rows:
             table.add_row(*(export._cell(row.get(c)) for c in columns))

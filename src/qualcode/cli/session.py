@@ -48,9 +48,8 @@ def session(
 
     Keys: a accept, x reject, + or c add (fuzzy search), - remove, m memo on a coding, M memo on
     the segment, r mark reviewed, n/p next/previous segment, u next unreviewed, t next transcript,
-    / search, z/y undo/redo, ? help, q quit. Every decision is
-    saved at once; reopening resumes at the first unreviewed segment. Needs a terminal: for scripts
-    use `qualcode decide`.
+    / search, z/y undo/redo, ? help, q quit. Every decision is saved at once; reopening resumes at
+    the first unreviewed segment. Needs a terminal: for scripts use `qualcode decide`.
     """
     from qualcode.errors import UsageError
     from qualcode.project import load_project
