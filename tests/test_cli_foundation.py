@@ -123,6 +123,25 @@ def test_bundled_codebooks_point_editors_at_the_schema() -> None:
 # -- codebook tree and export ------------------------------------------------------------------------
 
 
+def test_project_before_the_command_applies_to_it(
+    runner: CliRunner, bundled_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # not inside any project
+    for args in (["codebook", "tree"], ["transcripts", "--format", "csv"]):
+        before = runner.invoke(app, ["--project", str(bundled_project), *args])
+        after = runner.invoke(app, [*args, "--project", str(bundled_project)])
+        assert before.exit_code == 0, before.stderr
+        assert before.stdout == after.stdout
+    # the command's own --project wins over the one before it
+    result = runner.invoke(
+        app, ["-p", str(tmp_path / "nowhere"), "codebook", "tree", "-p", str(bundled_project)]
+    )
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(app, ["-p", str(tmp_path / "nowhere"), "codebook", "tree"])
+    assert result.exit_code == 2
+    assert "nowhere' does not exist" in result.stderr
+
+
 def test_codebook_tree(runner: CliRunner, bundled_project: Path) -> None:
     result = runner.invoke(app, ["codebook", "tree", "--project", str(bundled_project)])
     assert result.exit_code == 0, result.stderr

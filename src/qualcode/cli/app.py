@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -112,6 +113,17 @@ export_app = typer.Typer(
 app.add_typer(export_app, name="export")
 
 
+def _project_defaults(group: Any, project: str) -> dict[str, Any]:
+    """A click `default_map` giving `project` to every command under `group` that takes it."""
+    defaults: dict[str, Any] = {}
+    for name, command in getattr(group, "commands", {}).items():
+        if hasattr(command, "commands"):  # a group: `qualcode codebook ...`
+            defaults[name] = _project_defaults(command, project)
+        elif any(param.name == "project" for param in command.params):
+            defaults[name] = {"project": project}
+    return defaults
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"qualcode {__version__}")
@@ -131,8 +143,21 @@ def root(
         bool, typer.Option("--debug", help="Show full tracebacks (for bug reports).")
     ] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain output, no colors.")] = False,
+    project: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            "-p",
+            help="Project folder for the command that follows (as its own --project).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Code qualitative interviews from the command line."""
     ctx.obj = {"debug": debug}
+    if project is not None:
+        # `qualcode --project DIR tally`: the project becomes the default of every command's
+        # own --project, which still wins when given too
+        ctx.default_map = _project_defaults(ctx.command, str(project))
     if no_color:
         os.environ["QUALCODE_NO_COLOR"] = "1"
