@@ -35,6 +35,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+import qualcode
 from conftest import write
 from qualcode.agreement import (
     MISSING_MARKERS,
@@ -253,6 +254,11 @@ def test_agreement_values_per_code_and_overall(root: Path) -> None:
         ["(overall)", "all codes pooled", 20, 80.0, 0.467, 0.48, ""],
     ]
     assert results[1].alpha == pytest.approx(8 / 15)
+    frame = qualcode.agree(str(root), "alice,bob")  # the notebook's table: the same rows
+    assert frame.index.name == "code"
+    assert list(frame.index) == [r["code"] for r in rows]
+    assert frame.loc["health"].to_dict() == {k: v for k, v in rows[1].items() if k != "code"}
+    assert frame.loc["unused", ["kappa", "alpha"]].isna().all()  # undefined: NaN in pandas
 
 
 def test_three_coders_match_the_reference_implementation(root: Path) -> None:

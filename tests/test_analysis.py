@@ -512,12 +512,51 @@ def test_empty_project_gives_a_clear_message(make_project: MakeProject) -> None:
         qualcode.tally(qualcode.load_project(str(root)))
 
 
-def test_python_api_exports(project) -> None:  # type: ignore[no-untyped-def]
-    assert qualcode.tally is analysis.tally
-    assert qualcode.quotes is analysis.quotes
-    assert qualcode.cooccur is analysis.cooccur
-    with pytest.raises(AttributeError):
+@pytest.mark.filterwarnings(r"ignore:1 transcript\(s\) lack partnership_type")
+def test_python_api_is_listed_and_takes_a_folder_and_plain_names(root: Path, project) -> None:  # type: ignore[no-untyped-def]
+    assert {"code", "transcript_table", "tally", "quotes", "cooccur", "agree"} <= set(dir(qualcode))
+    assert set(qualcode.__all__) <= set(dir(qualcode))
+    with pytest.raises(AttributeError, match="no attribute 'no_such_function'"):
         qualcode.no_such_function  # noqa: B018
+    listed = analysis.tally(
+        project, ["partnership_type"], codes=["health", "funder"], coder="alice"
+    )
+    # one name where a list is expected is that name (not its letters); a folder is a project
+    for frame in (
+        qualcode.tally(str(root), by="partnership_type", codes="health,funder", coder="alice"),
+        qualcode.tally(root, "partnership_type", codes=("health", "funder"), coder="alice"),
+        analysis.tally(project, "partnership_type", codes="health, funder", coder="alice"),
+    ):
+        assert frame.equals(listed)
+    assert qualcode.tally(project, by=None, coder="alice").equals(
+        analysis.tally(project, [], coder="alice")
+    )
+    assert qualcode.quotes(root, "health", by="partnership_type", coder="alice").equals(
+        analysis.quotes(project, ["health"], ["partnership_type"], coder="alice")
+    )
+    assert qualcode.cooccur(root, codes="health,funder", coder="alice").shape == (2, 2)
+    with pytest.raises(TypeError, match="not int"):
+        qualcode.tally(3)  # type: ignore[arg-type]
+
+
+def test_python_transcript_table_and_code(root: Path) -> None:
+    table = qualcode.transcript_table(root)
+    assert table.index.name == "id" and sorted(table.index) == ["a1", "a2", "n1", "r1"]
+    assert table.loc["a1", "speakers"] == "Interviewer; Ann Lee; Bo Chan"
+    assert table.loc["a2", "partnership"] == "Beta"
+    assert table.loc["r1", "words"] > 0
+    coded = qualcode.code(root, "a2, r1", coder="alice")  # already coded: decisions are kept
+    assert list(coded.index) == ["a2", "r1"]
+    assert coded.loc["a2"].to_dict() == {
+        "proposals": 3, "added": 0, "kept": 3, "removed": 0, "reanchored": 0, "stale": 0,
+        "warnings": "", "error": "",
+    }  # fmt: skip
+    with pytest.raises(UsageError, match="no transcript with id 'a3'"):
+        qualcode.code(root, ["a3"], coder="alice")
+    with pytest.raises(UsageError, match="cannot be used as a folder name"):
+        qualcode.code(root, coder="Alice Smith")
+    with pytest.raises(UsageError, match="at least two coders"):
+        qualcode.agree(root, "alice")
 
 
 # -- cooccur ---------------------------------------------------------------------------------------
@@ -936,3 +975,24 @@ def test_cooccur_table_too_wide_for_the_terminal_lists_pairs(
     assert result.exit_code == 0, result.output
     assert "Co-occurring pairs" in result.stdout
     assert "--format csv" in result.stdout
+
+
+def test_an_edited_transcript_is_quoted_from_its_new_text_with_a_warning(tmp_path: Path) -> None:
+    root = build(tmp_path / "study", {"a2": A2}, METADATA, "transcript,segment,code,action\n", "q")
+    path = root / "transcripts" / "a2.txt"
+    # a new first question: every turn moves, and the words of the last answer change
+    path.write_text(
+        "Interviewer: First things first.\n\n"
+        + A2.replace("convened everyone", "convened every partner")
+    )
+    project = qualcode.load_project(str(root))
+    with pytest.warns(UserWarning, match=r"1 transcript\(s\) changed since 'q' coded them") as w:
+        frame = qualcode.quotes(project, ["housing"], coder="q")
+    assert "2 could not be placed" in str(w[0].message)  # the changed answer: convener, health
+    assert "qualcode code --coder q" in str(w[0].message)
+    assert frame["quote"].tolist() == ["Housing is our mission."]
+    assert frame["segment"].tolist() == ["t3"]  # re-anchored, not the old t2
+    result = invoke("tally", "--project", str(root), "--coder", "q", "--format", "csv")
+    assert result.exit_code == 0
+    assert "changed since 'q' coded them" in result.stderr
+    assert path.read_text().startswith("Interviewer: First")  # nothing written

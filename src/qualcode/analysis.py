@@ -26,6 +26,7 @@ from functools import cached_property
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from qualcode.api import as_names
 from qualcode.diagnostics import did_you_mean
 from qualcode.errors import QualcodeError, UsageError
 
@@ -126,7 +127,7 @@ def load_analysis_data(
     project: Project, coder: str | None = None, status: str = "default", *, keep_text: bool = False
 ) -> AnalysisData:
     """Read transcripts (one at a time) and the coder's codings that count under `status`."""
-    from qualcode.store import iter_codings
+    from qualcode.store import iter_codings, reanchor
 
     if status not in STATUS_MODES:
         raise UsageError(f"status must be one of {', '.join(STATUS_MODES)}, not {status!r}")
@@ -137,6 +138,7 @@ def load_analysis_data(
     segments: dict[tuple[str, str], SegmentInfo] = {}
     informants: dict[str, list[str]] = {}
     texts: dict[str, str] = {}
+    hashes: dict[str, str] = {}
     coded_ids = {p.stem for p in (project.codings_dir / coder_name).glob("*.jsonl")}
     uncoded = [tid for tid in project.corpus.ids if tid not in coded_ids]
     if uncoded:
@@ -154,6 +156,7 @@ def load_analysis_data(
             warnings.warn(f"skipped: {exc}", stacklevel=2)
             continue
         metadata[transcript.id] = dict(transcript.metadata)
+        hashes[transcript.id] = transcript.sha256
         informants[transcript.id] = transcript.informants or (
             ["(informant)"] if any(s.role == "informant" for s in transcript.segments) else []
         )
@@ -172,9 +175,18 @@ def load_analysis_data(
             texts[transcript.id] = transcript.text
     coded = []
     orphans = 0
+    changed: list[str] = []
+    unplaced = 0
     for codings in iter_codings(project, coder_name):
         if codings.transcript not in metadata:
             continue
+        if codings.sha256 != hashes[codings.transcript]:
+            # edited since it was coded: the stored offsets point into the old text, so quote
+            # and count what `qualcode code` would re-anchor them to, without writing it
+            changed.append(codings.transcript)
+            before = sum(c.stale for c in codings.codings)
+            codings, _, _ = reanchor(codings, project.corpus.load(codings.transcript))
+            unplaced += sum(c.stale for c in codings.codings) - before
         for c in codings.codings:
             if c.status not in counted or c.stale:
                 continue
@@ -198,6 +210,14 @@ def load_analysis_data(
                     info.role if info else None,
                 )
             )
+    if changed:
+        lost = f"; {unplaced} could not be placed and are left out" if unplaced else ""
+        warnings.warn(
+            f"{len(changed)} transcript(s) changed since {coder_name!r} coded them, so their "
+            f"codings were re-anchored to the new text for this run only{lost}: "
+            f"{_some(changed)}; run `qualcode code --coder {coder_name}` to store that",
+            stacklevel=2,
+        )
     if orphans:
         warnings.warn(
             f"{orphans} coding(s) of {coder_name!r} are on segments that no longer exist (was "
@@ -214,6 +234,7 @@ def select_codes(
     codebook: Codebook, *, level: int | None = None, codes: Sequence[str] | None = None
 ) -> list[str]:
     """Row codes in codebook order: all codes, those at depth <= level, or the listed ones."""
+    codes = as_names(codes)
     if codes:
         unknown = [c for c in codes if c not in codebook]
         if unknown:
@@ -344,7 +365,8 @@ def tally(
     if count not in UNITS:
         raise UsageError(f"--count must be one of {', '.join(UNITS)}, not {count!r}")
     data = data or load_analysis_data(project, coder, status)
-    by = list(dict.fromkeys(by))  # `--by x --by x` is one grouping, not x crossed with itself
+    # `--by x --by x` is one grouping, not x crossed with itself; `by="x"` is not x's letters
+    by = list(dict.fromkeys(as_names(by)))
     _check_attributes(data, by)
     if count == "partnerships" and PARTNERSHIP_ATTR not in data.attributes():
         raise UsageError(
@@ -803,7 +825,7 @@ def quotes(
     data = data or load_analysis_data(project, coder, status, keep_text=True)
     if not data.texts and data.coded:
         data = load_analysis_data(project, data.coder, data.status, keep_text=True)
-    by = list(dict.fromkeys(by))
+    by, codes = list(dict.fromkeys(as_names(by))), as_names(codes)
     _check_attributes(data, by)
     _warn_missing(data, by)
     codebook = project.codebook

@@ -25,6 +25,7 @@ from qualcode.store import (
     parse_codings_bytes,
     proposed_coding,
     read_codings_bytes,
+    validate_coder_name,
     write_codings_text,
 )
 
@@ -172,16 +173,31 @@ def _work(args: tuple[list[str], str]) -> list[TranscriptResult]:
     return list(code_transcripts(_worker["project"], _worker["matcher"], transcript_ids, coder))  # type: ignore[arg-type]
 
 
+def run_plan(
+    project: Project, transcript_ids: Sequence[str] | None, coder: str | None
+) -> tuple[list[str], str]:
+    """The transcripts to code (all when none are named; an id named twice is coded once) and
+    the coder (the project's default when None), checked before any work: an unknown id, a
+    coder name that cannot be a folder, or a broken codebook raises here, not in every result."""
+    coder_name = validate_coder_name(coder or project.config.coder)
+    _ = project.codebook
+    ids = list(dict.fromkeys(transcript_ids)) if transcript_ids else project.require_transcripts()
+    for transcript_id in ids:
+        project.corpus.file(transcript_id)  # unknown ids -> message with did-you-mean
+    return ids, coder_name
+
+
 def code_corpus(
     project: Project,
-    transcript_ids: Sequence[str],
-    coder: str,
+    transcript_ids: Sequence[str] | None = None,
+    coder: str | None = None,
     *,
     jobs: int = 1,
     on_result: Callable[[TranscriptResult], None] | None = None,
 ) -> list[TranscriptResult]:
-    """Code the given transcripts (in corpus order) and return one result per transcript."""
-    results = list(_run(project, transcript_ids, coder, jobs))
+    """Code the given transcripts (all by default) and return one result per transcript, in
+    the order given; a transcript that cannot be read has its error in its result."""
+    results = list(iter_code_corpus(project, transcript_ids, coder, jobs=jobs))
     if on_result:
         for result in results:
             on_result(result)
@@ -189,10 +205,15 @@ def code_corpus(
 
 
 def iter_code_corpus(
-    project: Project, transcript_ids: Sequence[str], coder: str, *, jobs: int = 1
+    project: Project,
+    transcript_ids: Sequence[str] | None = None,
+    coder: str | None = None,
+    *,
+    jobs: int = 1,
 ) -> Iterator[TranscriptResult]:
     """Like `code_corpus`, yielding results as they finish (for progress bars)."""
-    yield from _run(project, transcript_ids, coder, jobs)
+    ids, coder_name = run_plan(project, transcript_ids, coder)
+    yield from _run(project, ids, coder_name, jobs)
 
 
 @contextmanager

@@ -163,7 +163,9 @@ def export_summary(
 ) -> list[Path]:
     """Write the bundle into `target` (created if needed); returns the files written."""
     from qualcode import export
+    from qualcode.api import as_names
 
+    target, by = Path(target), as_names(by)
     if output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
     if target.exists() and not target.is_dir():

@@ -491,7 +491,7 @@ def apply_decisions_file(project: Project, coder: str, path: Path) -> DecideSumm
     from qualcode.project import display_path
     from qualcode.store import acquire_lock, release_lock
 
-    coder = validate_coder_name(coder)
+    coder, path = validate_coder_name(coder), Path(path)
     shown = display_path(path)
     decisions, problems = read_decisions(path)
     known = set(project.corpus.ids)

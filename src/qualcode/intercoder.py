@@ -77,7 +77,9 @@ def project_agreement(
     project: Project, coders: Sequence[str], codes: Sequence[str] | None = None
 ) -> tuple[list[AgreementResult], list[str]]:
     """Per code (codebook order) and overall agreement; returns (results, codes reported)."""
-    coders = check_coders(project, coders)
+    from qualcode.api import as_names
+
+    coders, codes = check_coders(project, as_names(coders)), as_names(codes)
     decisions: Decisions = {}
     for coder in coders:
         decisions.update(coder_decisions(project, coder))

@@ -279,7 +279,10 @@ def make_plot(
 ) -> Figure:
     """The figure `qualcode plot KIND` draws (`by` is used by heatmap and frequencies)."""
     from qualcode.analysis import cooccur, load_analysis_data, tally
+    from qualcode.api import as_names
     from qualcode.report import default_by
+
+    by = as_names(by) or None
 
     if kind not in PLOT_KINDS:
         raise UsageError(f"unknown plot {kind!r}", hint="choose one of " + ", ".join(PLOT_KINDS))

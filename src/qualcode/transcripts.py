@@ -1109,15 +1109,22 @@ class Corpus:
     segmentation: str
     encoding: str | None
     problems: list[Diagnostic] = field(default_factory=list)
+    _by_id: dict[str, TranscriptFile] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def __len__(self) -> int:
+        return len(self.files)
 
     @property
     def ids(self) -> list[str]:
         return [f.id for f in self.files]
 
     def file(self, transcript_id: str) -> TranscriptFile:
-        for f in self.files:
-            if f.id == transcript_id:
-                return f
+        if self._by_id is None:  # a scan per lookup made coding every transcript quadratic
+            self._by_id = {f.id: f for f in self.files}
+        if (found := self._by_id.get(transcript_id)) is not None:
+            return found
         from qualcode.errors import UsageError
 
         raise UsageError(

@@ -68,18 +68,13 @@ def code(
     proposals the rules no longer make are removed (and reported), and codings of edited transcripts
     are re-anchored to their text or flagged stale.
     """
-    from qualcode.autocode import iter_code_corpus
+    from qualcode.autocode import iter_code_corpus, run_plan
     from qualcode.cli.output import stderr_console
 
     proj = _project(project)
     if encoding:
         _use_encoding(proj, encoding)
-    coder_name = _coder(proj, coder)
-    _ = proj.codebook  # fail early, before any progress bar, if the codebook is broken
-    # an id given twice is coded once
-    ids = list(dict.fromkeys(transcript_ids)) if transcript_ids else proj.require_transcripts()
-    for transcript_id in ids:
-        proj.corpus.file(transcript_id)  # unknown ids -> message with did-you-mean
+    ids, coder_name = run_plan(proj, transcript_ids, coder)  # fails before any progress bar
     console = stderr_console()
     results = []
     show_progress = not quiet and console.is_terminal and len(ids) > 1
