@@ -221,6 +221,11 @@ def test_unknown_attribute_is_a_usage_error(evil_project: Path) -> None:
     assert result.exit_code == 2
     assert "unknown attribute 'partnership_typ'" in result.stderr
     assert "Traceback" not in result.stderr
+    plot = ["plot", "cooccur", "-o", str(evil_project / "c.svg"), "--by", "partnership_typ"]
+    result = runner.invoke(app, [*plot, "--project", str(evil_project)])
+    assert result.exit_code == 2  # cooccur has no groups, but a typo is still named
+    assert "unknown attribute 'partnership_typ'" in result.stderr
+    assert not (evil_project / "c.svg").exists()
 
 
 # -- agreement ---------------------------------------------------------------------------------------

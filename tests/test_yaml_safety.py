@@ -296,6 +296,18 @@ def test_directory_without_yaml(
     assert out.startswith("folder: error: is a directory with no .yaml files [unreadable-file]")
 
 
+def test_a_transcript_is_not_read_as_a_codebook(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t1.txt").write_text("Interviewer: Hello.\nAna: Hi: there.\n- a\n")
+    code, out, _, _ = run_check(runner, "t1.txt")
+    assert code == 2
+    assert out.startswith("t1.txt: error: is not a codebook (.yaml) or qualcode.yaml")
+    assert "`qualcode check` with no file checks the whole project" in out
+    assert "YAML" not in out
+
+
 def test_missing_path(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     code, out, _, _ = run_check(runner, "nope.yaml")

@@ -264,7 +264,8 @@ def _rollup(codebook: Codebook, rows: Sequence[str]) -> dict[str, set[str]]:
 # -- grouping -------------------------------------------------------------------------------------
 
 
-def _check_attributes(data: AnalysisData, by: Sequence[str]) -> None:
+def check_attributes(data: AnalysisData, by: Sequence[str]) -> None:
+    """Every attribute in `by` is in the metadata; else a UsageError with a did-you-mean."""
     known = data.attributes()
     for attr in by:
         if attr not in known:
@@ -367,7 +368,7 @@ def tally(
     data = data or load_analysis_data(project, coder, status)
     # `--by x --by x` is one grouping, not x crossed with itself; `by="x"` is not x's letters
     by = list(dict.fromkeys(as_names(by)))
-    _check_attributes(data, by)
+    check_attributes(data, by)
     if count == "partnerships" and PARTNERSHIP_ATTR not in data.attributes():
         raise UsageError(
             "--count partnerships needs a 'partnership' metadata attribute",
@@ -826,7 +827,7 @@ def quotes(
     if not data.texts and data.coded:
         data = load_analysis_data(project, data.coder, data.status, keep_text=True)
     by, codes = list(dict.fromkeys(as_names(by))), as_names(codes)
-    _check_attributes(data, by)
+    check_attributes(data, by)
     _warn_missing(data, by)
     codebook = project.codebook
     wanted = (

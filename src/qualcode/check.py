@@ -232,6 +232,20 @@ def check_paths(paths: Sequence[Path]) -> CheckReport:
                 )
             books += [read_codebook(p, display_path(p)) for p in found]
             continue
+        if path.suffix.lower() not in (".yaml", ".yml") and path.is_file():
+            # a transcript or an exported file read as YAML gave a baffling syntax error
+            report.files_checked += 1
+            report.diagnostics.append(
+                error(
+                    shown,
+                    None,
+                    "is not a codebook (.yaml) or qualcode.yaml",
+                    "unreadable-file",
+                    "`qualcode check` with no file checks the whole project, transcripts too; "
+                    "a codebook from another tool is read by `qualcode codebook import`",
+                )
+            )
+            continue
         books.append(read_codebook(path, shown))
     report.files_checked += len(books)
     report.diagnostics += check_codebooks(books)

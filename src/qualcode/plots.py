@@ -278,7 +278,7 @@ def make_plot(
     status: str = "default",
 ) -> Figure:
     """The figure `qualcode plot KIND` draws (`by` is used by heatmap and frequencies)."""
-    from qualcode.analysis import cooccur, load_analysis_data, tally
+    from qualcode.analysis import check_attributes, cooccur, load_analysis_data, tally
     from qualcode.api import as_names
     from qualcode.report import default_by
 
@@ -290,6 +290,7 @@ def make_plot(
     groups = default_by(by, data.attributes())
     codebook = project.codebook
     if kind == "cooccur":
+        check_attributes(data, groups)  # ignored, but a typo is still a typo
         return cooccur_figure(cooccur(project, data=data), {c.id: c.name for c in codebook.codes})
     counts = tally(project, groups, data=data)
     if kind == "heatmap":
