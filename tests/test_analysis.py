@@ -537,6 +537,13 @@ def test_python_api_is_listed_and_takes_a_folder_and_plain_names(root: Path, pro
     assert qualcode.cooccur(root, codes="health,funder", coder="alice").shape == (2, 2)
     with pytest.raises(TypeError, match="not int"):
         qualcode.tally(3)  # type: ignore[arg-type]
+    # short reprs in a notebook, and lookups that say what went wrong
+    assert repr(project) == f"<Project {str(root)!r}>"
+    assert repr(project.corpus) == "<Corpus of 4 transcripts>" and len(project.corpus) == 4
+    assert repr(project.codebook) == "<Codebook t 1: 7 codes>" and len(project.codebook) == 7
+    assert project.codebook["health"].name == "Health"
+    with pytest.raises(KeyError, match="no code 'healht' \\(did you mean 'health'\\?\\)"):
+        project.codebook.get("healht")
 
 
 def test_python_transcript_table_and_code(root: Path) -> None:

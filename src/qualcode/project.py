@@ -272,6 +272,9 @@ class Project:
     config_path: Path | None = None
     config_diagnostics: list[Diagnostic] = field(default_factory=list)
 
+    def __repr__(self) -> str:  # the generated one prints the whole config: pages in a notebook
+        return f"<Project {str(self.root)!r}>"
+
     def relative(self, path: Path) -> str:
         """How a path is shown in messages: relative to the current folder when inside it."""
         return display_path(path)

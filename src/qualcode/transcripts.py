@@ -194,6 +194,7 @@ class Transcript:
 
     @property
     def speakers(self) -> list[str]:
+        """Speaker labels in order of first turn (the interviewer's too)."""
         seen: dict[str, None] = {}
         for turn in self.turns:
             if turn.speaker:
@@ -202,6 +203,7 @@ class Transcript:
 
     @property
     def informants(self) -> list[str]:
+        """Labels of the speakers whose turns are coded, in order of first turn."""
         seen: dict[str, None] = {}
         for turn in self.turns:
             if turn.speaker and turn.role == INFORMANT:
@@ -210,15 +212,18 @@ class Transcript:
 
     @property
     def words(self) -> int:
+        """Words after the front matter, every speaker's."""
         return count_words(self.text, self.body_start, len(self.text))
 
     def segment(self, segment_id: str) -> Segment:
+        """The segment with this id (`t3`, `t3.p2`...); KeyError if there is none."""
         for seg in self.segments:
             if seg.id == segment_id:
                 return seg
         raise KeyError(segment_id)
 
     def line_of(self, offset: int) -> int:
+        """The 1-based line of a character offset, as in the file (line ends normalized)."""
         return self.text.count("\n", 0, offset) + 1
 
 
@@ -1116,11 +1121,16 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.files)
 
+    def __repr__(self) -> str:
+        return f"<Corpus of {len(self.files)} transcripts>"
+
     @property
     def ids(self) -> list[str]:
+        """Transcript ids (file names without their extension), sorted by file path."""
         return [f.id for f in self.files]
 
     def file(self, transcript_id: str) -> TranscriptFile:
+        """Where a transcript is; an unknown id is a UsageError that suggests the nearest."""
         if self._by_id is None:  # a scan per lookup made coding every transcript quadratic
             self._by_id = {f.id: f for f in self.files}
         if (found := self._by_id.get(transcript_id)) is not None:
@@ -1133,6 +1143,7 @@ class Corpus:
         )
 
     def load(self, transcript_id: str) -> Transcript:
+        """Read and parse one transcript, with its metadata (front matter over the CSV)."""
         f = self.file(transcript_id)
         csv_row = self.metadata_table.rows.get(f.id, {}) if self.metadata_table else {}
         return read_transcript(

@@ -101,21 +101,41 @@ class Codebook:
 
     @property
     def by_id(self) -> dict[str, Code]:
+        """Every code by its id (the first definition of an id that is defined twice)."""
         return self._index  # type: ignore[attr-defined,no-any-return]
 
     def __contains__(self, code_id: object) -> bool:
         return code_id in self.by_id
 
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, code_id: str) -> Code:
+        return self.get(code_id)
+
+    def __repr__(self) -> str:  # the generated one prints every code: pages in a notebook
+        titles = ", ".join(f"{b.id} {b.version}" for b in self.books)
+        return f"<Codebook {titles}: {len(self.codes)} codes>"
+
     def get(self, code_id: str) -> Code:
-        return self.by_id[code_id]
+        """The code with this id; an unknown id is a KeyError that suggests the nearest."""
+        try:
+            return self.by_id[code_id]
+        except KeyError:
+            from qualcode.diagnostics import did_you_mean
+
+            raise KeyError(f"no code {code_id!r}{did_you_mean(code_id, self.by_id)}") from None
 
     def roots(self) -> list[Code]:
+        """The top-level codes, in file order."""
         return [c for c in self.codes if c.parent_id is None]
 
     def children(self, code_id: str) -> list[Code]:
+        """The direct children of a code, in file order."""
         return [self.by_id[c] for c in self.by_id[code_id].children_ids if c in self.by_id]
 
     def descendants(self, code_id: str) -> Iterator[Code]:
+        """Children, grandchildren...: depth-first, in file order."""
         for child in self.children(code_id):
             yield child
             yield from self.descendants(child.id)
@@ -135,8 +155,10 @@ class Codebook:
 
     @property
     def rules(self) -> list[Rule]:
+        """Every automatic-coding rule, in code order."""
         return [rule for code in self.codes for rule in code.rules]
 
     @property
     def codable(self) -> list[Code]:
+        """The codes a segment can be coded with (`codable: false` groups are left out)."""
         return [c for c in self.codes if c.codable]
