@@ -1507,3 +1507,33 @@ def test_the_speaker_who_asks_the_questions_is_the_interviewer_when_no_label_say
     assert {t.role for t in parse_transcript(labelled, "t", "t.txt").turns} == {"informant"}
     declared = "---\nspeakers:\n  Speaker 1: informant\n  Speaker 2: informant\n---\n" + text
     assert {t.role for t in parse_transcript(declared, "t", "t.txt").turns} == {"informant"}
+
+
+def test_an_oral_history_header_gives_its_roles_to_the_surnames_below() -> None:
+    text = (
+        "RIVERSIDE ORAL HISTORY PROJECT\n\n"
+        "Narrator: Rosa García\nInterviewer: Sam Hollis\nDate: May 3, 2022\n\n"
+        "HOLLIS: How long have you been a member?\n\n"
+        "GARCÍA: Eleven years. I was on the founding board.\n"
+        "Note: the credit union gave us the first loan.\n\n"
+        "HOLLIS: Were there tensions?\n\n"
+        "GARCÍA: Some, around the second expansion.\n"
+    )
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert [(t.speaker, t.role) for t in transcript.turns] == [
+        (None, None),  # the header: no one's words, not coded
+        ("HOLLIS", "interviewer"),
+        ("GARCÍA", "informant"),
+        ("HOLLIS", "interviewer"),
+        ("GARCÍA", "informant"),
+    ]
+    assert transcript.text[transcript.turns[0].start :].startswith("RIVERSIDE")
+    # `Date:` above the first turn is not reported as words read into a turn; `Note:` is
+    assert len(transcript.warnings) == 1
+    assert transcript.warnings[0].startswith("'Note:' (line 10) looks like a speaker label")
+    # a header naming nobody who speaks below stays as it was; front matter roles win
+    other = text.replace("Sam Hollis", "Ana Ruiz")
+    assert parse_transcript(other, "t", "t.txt").turns[1].speaker == "Interviewer"
+    declared = "---\nspeakers: {HOLLIS: informant, GARCÍA: informant}\n---\n" + text
+    turns = parse_transcript(declared, "t", "t.txt").turns
+    assert {t.role for t in turns if t.speaker in ("HOLLIS", "GARCÍA")} == {"informant"}

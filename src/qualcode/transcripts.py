@@ -459,20 +459,68 @@ def find_turns(
         accepted = [
             c for c in candidates if certain(c) or (" " in c[2].strip() and opens_a_turn(c))
         ]
+    kept = set(accepted)  # a set: `in` on the list made long transcripts quadratic
+    accepted, declared = _header_roles(text, accepted, declared, scanner)
     if ignored is not None:
-        # each name once, with the line where it first appears
+        # each name once, with the line where it first appears; not the lines above the first
+        # turn (`Date:` in a header), which are no turn's words
         first: dict[str, int] = {}
-        kept = set(accepted)  # a set: `in` on the list made long transcripts quadratic
+        opening = accepted[0][0] if accepted else len(text)
         for c in candidates:
-            if c not in kept:
+            if c not in kept and c[0] > opening:
                 first.setdefault(c[2], c[0])
         base = text.count("\n", 0, body_start) + 1  # the line number of line_starts[0]
         ignored.extend(
             (name, base + bisect.bisect_right(line_starts, at) - 1)
             for name, at in sorted(first.items())
         )
-
     return _build_turns(text, body_start, accepted, declared, scanner)
+
+
+def _header_roles(
+    text: str,
+    accepted: list[tuple[int, int, str, str | None]],
+    declared: Mapping[str, str],
+    scanner: LabelScanner,
+) -> tuple[list[tuple[int, int, str, str | None]], Mapping[str, str]]:
+    """An oral history's header names the people (`Interviewer: Sam Hollis`) whose surnames
+    label the turns below (`HOLLIS:`). Such a header line is not a turn, and the label it names
+    takes its role: otherwise the interviewer's questions would be coded as answers.
+
+    Only a role label that occurs once, with a person's name alone on the rest of its line, and
+    only when that name, its last word or its first word labels later turns (twice or more).
+    """
+    counts: dict[str, int] = {}
+    first_at: dict[str, int] = {}
+    for c in accepted:
+        key = c[2].casefold()
+        counts[key] = counts.get(key, 0) + 1
+        first_at.setdefault(key, c[0])
+    headers: set[tuple[int, int, str, str | None]] = set()
+    roles: dict[str, str] = {}
+    for c in accepted:
+        keys = _label_keys(c[2])
+        if counts[keys[0]] != 1 or c[3] is not None:
+            continue
+        if any(k in scanner.interviewer_labels for k in keys):
+            role = INTERVIEWER
+        elif any(k in scanner.informant_labels for k in keys):
+            role = INFORMANT
+        else:
+            continue
+        line_end = text.find("\n", c[1])
+        person = text[c[1] : len(text) if line_end < 0 else line_end].strip()
+        words = person.split()
+        if not 1 <= len(words) <= 5 or not _plausible_name(person):
+            continue
+        for name in dict.fromkeys(w.casefold() for w in (person, words[-1], words[0])):
+            if counts.get(name, 0) >= 2 and first_at[name] > c[0] and name not in declared:
+                headers.add(c)
+                roles.setdefault(name, role)
+                break
+    if not headers:
+        return accepted, declared
+    return [c for c in accepted if c not in headers], {**roles, **declared}
 
 
 def _label_keys(name: str) -> tuple[str, ...]:
