@@ -127,6 +127,7 @@ def load_analysis_data(
     project: Project, coder: str | None = None, status: str = "default", *, keep_text: bool = False
 ) -> AnalysisData:
     """Read transcripts (one at a time) and the coder's codings that count under `status`."""
+    from qualcode.intercoder import reviewed_segments
     from qualcode.store import iter_codings, reanchor
 
     if status not in STATUS_MODES:
@@ -177,9 +178,12 @@ def load_analysis_data(
     orphans = 0
     changed: list[str] = []
     unplaced = 0
+    unreviewed: list[str] = []
     for codings in iter_codings(project, coder_name):
         if codings.transcript not in metadata:
             continue
+        if status == "reviewed" and not reviewed_segments(codings):
+            unreviewed.append(codings.transcript)
         if codings.sha256 != hashes[codings.transcript]:
             # edited since it was coded: the stored offsets point into the old text, so quote
             # and count what `qualcode code` would re-anchor them to, without writing it
@@ -210,6 +214,13 @@ def load_analysis_data(
                     info.role if info else None,
                 )
             )
+    if unreviewed:
+        warnings.warn(
+            f"{len(unreviewed)} transcript(s) that {coder_name!r} has not reviewed at all have "
+            "no codings that count as reviewed (a tally still counts them in their group's n): "
+            + _some(unreviewed),
+            stacklevel=2,
+        )
     if changed:
         lost = f"; {unplaced} could not be placed and are left out" if unplaced else ""
         warnings.warn(
