@@ -18,7 +18,6 @@ the group, coded or not, so percentages are shares of the group.
 from __future__ import annotations
 
 import re
-import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from qualcode.api import as_names
 from qualcode.diagnostics import did_you_mean
-from qualcode.errors import QualcodeError, UsageError
+from qualcode.errors import QualcodeError, UsageError, warn
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,10 +142,9 @@ def load_analysis_data(
     coded_ids = {p.stem for p in (project.codings_dir / coder_name).glob("*.jsonl")}
     uncoded = [tid for tid in project.corpus.ids if tid not in coded_ids]
     if uncoded:
-        warnings.warn(
+        warn(
             f"coder {coder_name!r} has no codings for {len(uncoded)} of {len(project.corpus.ids)} "
-            "transcript(s), which are left out of every count: " + _some(uncoded),
-            stacklevel=2,
+            "transcript(s), which are left out of every count: " + _some(uncoded)
         )
     for transcript_id in project.corpus.ids:
         if transcript_id not in coded_ids:
@@ -154,7 +152,7 @@ def load_analysis_data(
         try:
             transcript = project.corpus.load(transcript_id)
         except QualcodeError as exc:  # one unreadable interview must not block every table
-            warnings.warn(f"skipped: {exc}", stacklevel=2)
+            warn(f"skipped: {exc}")
             continue
         metadata[transcript.id] = dict(transcript.metadata)
         hashes[transcript.id] = transcript.sha256
@@ -215,25 +213,22 @@ def load_analysis_data(
                 )
             )
     if unreviewed:
-        warnings.warn(
+        warn(
             f"{len(unreviewed)} transcript(s) that {coder_name!r} has not reviewed at all have "
             "no codings that count as reviewed (a tally still counts them in their group's n): "
-            + _some(unreviewed),
-            stacklevel=2,
+            + _some(unreviewed)
         )
     if changed:
         lost = f"; {unplaced} could not be placed and are left out" if unplaced else ""
-        warnings.warn(
+        warn(
             f"{len(changed)} transcript(s) changed since {coder_name!r} coded them, so their "
             f"codings were re-anchored to the new text for this run only{lost}: "
-            f"{_some(changed)}; run `qualcode code --coder {coder_name}` to store that",
-            stacklevel=2,
+            f"{_some(changed)}; run `qualcode code --coder {coder_name}` to store that"
         )
     if orphans:
-        warnings.warn(
+        warn(
             f"{orphans} coding(s) of {coder_name!r} are on segments that no longer exist (was "
-            "`segmentation:` changed?) and are not counted; `qualcode check` lists them",
-            stacklevel=2,
+            "`segmentation:` changed?) and are not counted; `qualcode check` lists them"
         )
     return AnalysisData(coder_name, status, metadata, segments, informants, coded, texts)
 
@@ -297,10 +292,9 @@ def _warn_missing(data: AnalysisData, by: Sequence[str]) -> None:
         t for t in data.transcript_ids if by and any(not data.metadata[t].get(a) for a in by)
     ]
     if missing:
-        warnings.warn(
+        warn(
             f"{len(missing)} transcript(s) lack {'/'.join(by)} and are counted as {MISSING!r}: "
             + _some(missing),
-            stacklevel=3,
         )
 
 
@@ -394,10 +388,9 @@ def tally(
     if count == "partnerships":
         alone = [t for t in data.transcript_ids if not data.metadata[t].get(PARTNERSHIP_ATTR)]
         if alone:
-            warnings.warn(
+            warn(
                 f"{len(alone)} transcript(s) lack {PARTNERSHIP_ATTR} and each counts as a "
-                "partnership of its own: " + _some(alone),
-                stacklevel=2,
+                "partnership of its own: " + _some(alone)
             )
     units_in: dict[str, set[Any]] = {col: set() for col in columns}
     group_by_transcript = {t: group_of(data, t, by) if by else TOTAL for t in data.transcript_ids}

@@ -10,9 +10,10 @@ messages the commands print.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from qualcode.errors import warn
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,11 +113,10 @@ def code(
     results = code_corpus(loaded, as_names(ids), coder, jobs=jobs)
     failed = [r.transcript_id for r in results if r.error is not None]
     if failed:
-        warnings.warn(
+        warn(
             f"{len(failed)} transcript(s) could not be coded (see the `error` column): "
             + ", ".join(failed[:5])
-            + (" ..." if len(failed) > 5 else ""),
-            stacklevel=2,
+            + (" ..." if len(failed) > 5 else "")
         )
     return pd.DataFrame(
         [

@@ -90,3 +90,16 @@ class FindingsError(QualcodeError):
     """Not a crash: the command ran and found problems (check errors, agreement below threshold)."""
 
     exit_code = 1
+
+
+def warn(message: str) -> None:
+    """A UserWarning shown at the caller's own line (a notebook cell's), not at the line of
+    qualcode that noticed: Python shows a warning's file and line, and pytest.warns and
+    `warnings.filterwarnings` work on it as on any other."""
+    import sys
+    import warnings
+
+    level, frame = 2, sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("qualcode"):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)

@@ -101,6 +101,7 @@ def gather_report_data(
     """Run the analyses once on one read of the project (the report's only I/O besides writing)."""
     from qualcode import __version__
     from qualcode.analysis import cooccur, load_analysis_data, quotes, tally
+    from qualcode.errors import warn
 
     data = load_analysis_data(project, coder, status, keep_text=True)
     groups = default_by(by, data.attributes())
@@ -112,7 +113,7 @@ def gather_report_data(
         quote_frame = quotes(project, None, groups, per_group=per_group, data=data)
     notes = list(dict.fromkeys(str(w.message) for w in caught))
     for note in notes:  # shown in the report, and passed on to the caller (the CLI prints them)
-        warnings.warn(note, stacklevel=2)
+        warn(note)
     co = cooccur(project, data=data)
     titles = [
         f"{book.title or book.id}" + (f" (version {book.version})" if book.version else "")
