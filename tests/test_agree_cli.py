@@ -661,3 +661,21 @@ def test_merge_bad_input(copy: Path) -> None:
     assert one.exit_code == 2
     assert "merging needs at least two coders" in one.stderr
     assert not (copy / "codings" / "consensus").exists()
+
+
+def test_an_edited_transcript_recoded_for_one_coder_keeps_the_agreement(
+    root: Path, tmp_path: Path
+) -> None:
+    study = tmp_path / "study"
+    shutil.copytree(root, study)
+    before = agree(study, "--coders", "alice,bob", "--format", "json")
+    path = study / "transcripts" / "a2.txt"
+    # a new exchange at the top: every turn of a2 moves down two, and only alice re-runs code
+    path.write_text("Interviewer: Can you hear me?\n\nCy Diaz: Yes.\n\n" + path.read_text())
+    assert invoke("code", "--project", str(study), "--coder", "alice", "a2", "-q").exit_code == 0
+    after = agree(study, "--coders", "alice,bob", "--format", "json")
+    assert after.exit_code == 0, after.output
+    assert after.stdout == before.stdout
+    assert "1 transcript(s) changed since 'bob' coded them: a2" in after.stderr
+    assert "qualcode code --coder bob" in after.stderr
+    assert "alice" not in after.stderr

@@ -21,7 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -127,7 +127,7 @@ def load_analysis_data(
 ) -> AnalysisData:
     """Read transcripts (one at a time) and the coder's codings that count under `status`."""
     from qualcode.intercoder import reviewed_segments
-    from qualcode.store import iter_codings, reanchor
+    from qualcode.store import EditedTranscripts, iter_codings
 
     if status not in STATUS_MODES:
         raise UsageError(f"status must be one of {', '.join(STATUS_MODES)}, not {status!r}")
@@ -174,21 +174,15 @@ def load_analysis_data(
             texts[transcript.id] = transcript.text
     coded = []
     orphans = 0
-    changed: list[str] = []
-    unplaced = 0
+    edited = EditedTranscripts(coder_name)
     unreviewed: list[str] = []
     for codings in iter_codings(project, coder_name):
         if codings.transcript not in metadata:
             continue
+        tid = codings.transcript
+        codings = edited.current(codings, hashes[tid], partial(project.corpus.load, tid))
         if status == "reviewed" and not reviewed_segments(codings):
             unreviewed.append(codings.transcript)
-        if codings.sha256 != hashes[codings.transcript]:
-            # edited since it was coded: the stored offsets point into the old text, so quote
-            # and count what `qualcode code` would re-anchor them to, without writing it
-            changed.append(codings.transcript)
-            before = sum(c.stale for c in codings.codings)
-            codings, _, _ = reanchor(codings, project.corpus.load(codings.transcript))
-            unplaced += sum(c.stale for c in codings.codings) - before
         for c in codings.codings:
             if c.status not in counted or c.stale:
                 continue
@@ -218,13 +212,7 @@ def load_analysis_data(
             "no codings that count as reviewed (a tally still counts them in their group's n): "
             + _some(unreviewed)
         )
-    if changed:
-        lost = f"; {unplaced} could not be placed and are left out" if unplaced else ""
-        warn(
-            f"{len(changed)} transcript(s) changed since {coder_name!r} coded them, so their "
-            f"codings were re-anchored to the new text for this run only{lost}: "
-            f"{_some(changed)}; run `qualcode code --coder {coder_name}` to store that"
-        )
+    edited.warn()
     if orphans:
         warn(
             f"{orphans} coding(s) of {coder_name!r} are on segments that no longer exist (was "

@@ -219,7 +219,9 @@ def check_paths(paths: Sequence[Path]) -> CheckReport:
             report.diagnostics += _missing_config_paths(config_file, shown)
             continue
         if path.is_dir():
-            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            found = sorted(  # not a tool's own dotfile (`.pre-commit-hooks.yaml`)
+                p for p in [*path.glob("*.yaml"), *path.glob("*.yml")] if not p.name.startswith(".")
+            )
             if not found:
                 report.diagnostics.append(
                     error(

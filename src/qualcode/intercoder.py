@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from qualcode.agreement import AgreementResult, code_agreement
 from qualcode.diagnostics import did_you_mean
-from qualcode.errors import UsageError
+from qualcode.errors import QualcodeError, UsageError
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -29,7 +30,7 @@ def unit_id(transcript: str, segment: str) -> str:
 
 
 def reviewed_segments(codings: CodingsFile) -> set[str]:
-    reviewed = {n.segment for n in codings.notes if n.reviewed}
+    reviewed = {n.segment for n in codings.notes if n.reviewed and not n.stale}
     reviewed |= {
         c.segment for c in codings.codings if c.status != "proposed" or c.origin == "human"
     }
@@ -38,16 +39,25 @@ def reviewed_segments(codings: CodingsFile) -> set[str]:
 
 def coder_decisions(project: Project, coder: str) -> Decisions:
     """decisions[coder][unit][code] for the coder's reviewed segments (see module docstring)."""
-    from qualcode.store import iter_codings
+    from qualcode.store import EditedTranscripts, iter_codings
 
     units: dict[str, dict[str, bool]] = {}
+    edited = EditedTranscripts(coder)
     for codings in iter_codings(project, coder):
+        if codings.transcript in project.corpus.ids:
+            tid = codings.transcript
+            try:
+                sha256 = project.corpus.sha256(tid)
+            except QualcodeError:  # unreadable: `qualcode check` says so; the codings count
+                sha256 = codings.sha256
+            codings = edited.current(codings, sha256, partial(project.corpus.load, tid))
         reviewed = reviewed_segments(codings)
         for segment in reviewed:
             units[unit_id(codings.transcript, segment)] = {}
         for c in codings.codings:
             if c.segment in reviewed and c.status != "rejected" and not c.stale:
                 units[unit_id(codings.transcript, c.segment)][c.code] = True
+    edited.warn()
     return {coder: units}
 
 

@@ -26,7 +26,7 @@ import json.scanner
 import os
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import MISSING, dataclass, field, replace
 from operator import attrgetter
@@ -573,6 +573,50 @@ def reanchor(old: CodingsFile, transcript: Transcript) -> tuple[CodingsFile, int
             notes.append(replace(n, segment=target.id, start=target.start, end=target.end))
             moved += target.id != n.segment
     return CodingsFile(old.transcript, old.coder, transcript.sha256, codings, notes), moved, stale
+
+
+@dataclass
+class EditedTranscripts:
+    """Codings read for a table or agreement, whose transcript was edited since they were
+    written: their offsets point into the old text. They are re-anchored in memory, as
+    `qualcode code` would store them, and the edits are reported once (`warn`)."""
+
+    coder: str
+    changed: list[str] = field(default_factory=list)
+    unplaced: int = 0
+
+    def current(
+        self, codings: CodingsFile, sha256: str, load: Callable[[], Transcript]
+    ) -> CodingsFile:
+        """The codings on the transcript whose text hashes to `sha256` (`load` reads it)."""
+        if codings.sha256 == sha256:
+            return codings
+        before = _stale_records(codings)
+        codings, _, _ = reanchor(codings, load())
+        self.changed.append(codings.transcript)
+        self.unplaced += _stale_records(codings) - before
+        return codings
+
+    def warn(self) -> None:
+        if not self.changed:
+            return
+        from qualcode.errors import warn
+
+        ids = ", ".join(self.changed[:5]) + (" ..." if len(self.changed) > 5 else "")
+        lost = (
+            f" ({self.unplaced} could not be placed on the new text and are not counted)"
+            if self.unplaced
+            else ""
+        )
+        warn(
+            f"{len(self.changed)} transcript(s) changed since {self.coder!r} coded them: {ids}; "
+            f"their codings were re-anchored for this run only{lost}; run `qualcode code "
+            f"--coder {self.coder}` to store that"
+        )
+
+
+def _stale_records(codings: CodingsFile) -> int:
+    return sum(c.stale for c in codings.codings) + sum(n.stale for n in codings.notes)
 
 
 def _nearest_occurrence(text: str, quote: str, near: int) -> int:

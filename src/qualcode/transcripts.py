@@ -1190,6 +1190,21 @@ class Corpus:
             hint="`qualcode transcripts` lists the ids",
         )
 
+    def sha256(self, transcript_id: str) -> str:
+        """The hash stored with a transcript's codings, of its text as it is now; read, not
+        parsed (agreement needs only to know whether the text changed)."""
+        f = self.file(transcript_id)
+        data = read_bytes(f.path, max_bytes=MAX_TRANSCRIPT_BYTES, what="transcript", regular=True)
+        try:
+            return content_hash(
+                normalize_newlines(
+                    decode_text(data, f.path, encoding=self.encoding, what="transcript")
+                )
+            )
+        except InputFileError as exc:
+            exc.path = f.shown
+            raise
+
     def load(self, transcript_id: str) -> Transcript:
         """Read and parse one transcript, with its metadata (front matter over the CSV)."""
         f = self.file(transcript_id)

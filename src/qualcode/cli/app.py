@@ -53,10 +53,12 @@ class QualcodeGroup(TyperGroup):
     """Runs subcommands, turning qualcode's own exceptions into a message and exit code."""
 
     def invoke(self, ctx: typer.Context) -> Any:
+        from qualcode.cli.output import warnings_to_stderr
         from qualcode.errors import QualcodeError
 
         try:
-            return super().invoke(ctx)
+            with warnings_to_stderr():  # every command: the library's warnings as `warning:`
+                return super().invoke(ctx)
         except (Exit, Abort, TyperException):
             raise
         except QualcodeError as exc:

@@ -27,7 +27,8 @@ def check(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Codebook or qualcode.yaml files to check (default: the whole project).",
+            help="Codebook or qualcode.yaml files to check, or a project folder (default: the "
+            "whole project).",
             show_default=False,
         ),
     ] = None,
@@ -51,8 +52,10 @@ def check(
     """
     from qualcode import diagnostics as diag
     from qualcode.check import check_paths, check_project
-    from qualcode.project import load_project
+    from qualcode.project import CONFIG_NAME, load_project
 
+    if paths and len(paths) == 1 and (paths[0] / CONFIG_NAME).is_file():
+        project, paths = paths[0], None  # `qualcode check .`: the project in that folder
     report = (
         check_paths(paths)
         if paths

@@ -56,15 +56,27 @@ def warnings_to_stderr() -> Iterator[None]:
     """The library's warnings (missing metadata, uncoded transcripts...) as `warning:` lines.
 
     Each message once: `summary` runs a tally and quotes on the same data. Nothing is shown when
-    the block fails: its error says what matters.
+    the block fails (its error says what matters), but an exit code the command chose
+    (`agree --min-alpha`) still shows them.
     """
     import warnings
 
+    from typer.exceptions import Exit
+
+    shown = True
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        yield
-    for message in dict.fromkeys(str(w.message) for w in caught):
-        say(f"warning: {message}")
+        try:
+            yield
+        except (Exit, SystemExit):
+            raise
+        except BaseException:
+            shown = False
+            raise
+        finally:
+            if shown:
+                for message in dict.fromkeys(str(w.message) for w in caught):
+                    say(f"warning: {message}")
 
 
 @contextlib.contextmanager
