@@ -679,3 +679,10 @@ def test_an_edited_transcript_recoded_for_one_coder_keeps_the_agreement(
     assert "1 transcript(s) changed since 'bob' coded them: a2" in after.stderr
     assert "qualcode code --coder bob" in after.stderr
     assert "alice" not in after.stderr
+
+
+def test_a_group_code_is_not_an_agreement_row(root: Path) -> None:
+    result = agree(root, "--coders", "alice,bob", "--codes", "roles")
+    assert result.exit_code == 2
+    assert "'roles' is a group (codable: false)" in result.stderr
+    assert "hint: its codes: convener, funder" in result.stderr

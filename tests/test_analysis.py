@@ -565,6 +565,8 @@ def test_python_transcript_table_and_code(root: Path) -> None:
         qualcode.code(root, ["a3"], coder="alice")
     with pytest.raises(UsageError, match="cannot be used as a folder name"):
         qualcode.code(root, coder="Alice Smith")
+    with pytest.raises(UsageError, match="jobs must be 1 or more, not 0"):
+        qualcode.code(root, coder="alice", jobs=0)
     with pytest.raises(UsageError, match="at least two coders"):
         qualcode.agree(root, "alice")
 

@@ -226,3 +226,34 @@ def test_export_summary_is_byte_identical(coded_study: Path, tmp_path: Path) -> 
     )
     assert again.returncode == 0, again.stderr
     assert snapshot(outputs[0]) == first
+
+
+def test_python_code_with_two_jobs_from_stdin_and_from_an_unguarded_script(
+    tmp_path: Path, coded_study: Path
+) -> None:
+    root = study_copy(tmp_path / "study")
+    program = "import qualcode\nprint(qualcode.code('.', coder='zed', jobs=2)['added'].sum())\n"
+    # from stdin the workers cannot start: one process, with a warning, and the same codings
+    piped = subprocess.run(
+        [sys.executable, "-"], input=program, cwd=root, env=env(), capture_output=True,
+        text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert piped.returncode == 0, piped.stderr
+    assert "coding in one process: worker processes need the main program" in piped.stderr
+    assert snapshot(root / "codings" / "zed") == {
+        k.replace("auto", "zed"): v.replace(b'"coder": "auto"', b'"coder": "zed"')
+        for k, v in snapshot(coded_study / "codings" / "auto").items()
+    }
+    # a script without the `__main__` guard: qualcode's own error says what to do
+    (root / "unguarded.py").write_text(program.replace("zed", "yan"))
+    result = subprocess.run(
+        [sys.executable, "unguarded.py"], cwd=root, env=env(), capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert (
+        result.stderr.rstrip()
+        .splitlines()[-1]
+        .startswith("qualcode.errors.UsageError: the worker processes stopped before they finished")
+    )
+    assert 'if __name__ == "__main__":' in result.stderr

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualcode.engine import Matcher, compile_rules, segment_views
-from qualcode.errors import QualcodeError
+from qualcode.errors import QualcodeError, UsageError, warn
 from qualcode.store import (
     Coding,
     MergeReport,
@@ -212,6 +212,8 @@ def iter_code_corpus(
     jobs: int = 1,
 ) -> Iterator[TranscriptResult]:
     """Like `code_corpus`, yielding results as they finish (for progress bars)."""
+    if jobs < 1:
+        raise UsageError(f"jobs must be 1 or more, not {jobs}")
     ids, coder_name = run_plan(project, transcript_ids, coder)
     yield from _run(project, ids, coder_name, jobs)
 
@@ -251,7 +253,17 @@ def _run(
             yield from code_transcripts(project, matcher, transcript_ids, coder)
         return
     import multiprocessing
+    import sys
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main_file is not None and not Path(main_file).is_file():
+        # `python - <<EOF`: each worker would first run the main program from a file that is
+        # not there ('<stdin>'), and die
+        warn("coding in one process: worker processes need the main program to be a file")
+        yield from _run(project, transcript_ids, coder, 1)
+        return
 
     # forkserver, not fork: the progress bar's thread may hold a lock at the moment of a fork.
     # Workers fork from a server that has imported qualcode already; each compiles the matcher
@@ -268,5 +280,13 @@ def _run(
         # four tasks per worker, so that they all finish at about the same time.
         size = max(1, min(16, len(transcript_ids) // (4 * jobs)))
         batches = [list(transcript_ids[i : i + size]) for i in range(0, len(transcript_ids), size)]
-        for results in pool.map(_work, [(batch, coder) for batch in batches]):
-            yield from results
+        try:
+            for results in pool.map(_work, [(batch, coder) for batch in batches]):
+                yield from results
+        except BrokenProcessPool:
+            raise UsageError(
+                "the worker processes stopped before they finished (files already coded are "
+                "written; the others are as they were)",
+                hint='in a Python script, run the coding under `if __name__ == "__main__":`; '
+                "else use one process (jobs=1), or look for a lack of memory",
+            ) from None

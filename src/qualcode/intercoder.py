@@ -98,6 +98,13 @@ def project_agreement(
         for code in codes:
             if code not in codebook:
                 raise UsageError(f"unknown code {code!r}{did_you_mean(code, codebook.by_id)}")
+            if not codebook.get(code).codable:  # nobody applies it: its alpha would say nothing
+                inside = [c.id for c in codebook.descendants(code) if c.codable]
+                raise UsageError(
+                    f"{code!r} is a group (codable: false) that no coder applies; agreement is "
+                    "per code applied",
+                    hint="its codes: " + (", ".join(inside) or "(none)"),
+                )
         reported = list(codes)
     else:
         reported = [c.id for c in codebook.codes if c.codable]
