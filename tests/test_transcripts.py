@@ -1531,9 +1531,65 @@ def test_an_oral_history_header_gives_its_roles_to_the_surnames_below() -> None:
     # `Date:` above the first turn is not reported as words read into a turn; `Note:` is
     assert len(transcript.warnings) == 1
     assert transcript.warnings[0].startswith("'Note:' (line 10) looks like a speaker label")
-    # a header naming nobody who speaks below stays as it was; front matter roles win
-    other = text.replace("Sam Hollis", "Ana Ruiz")
-    assert parse_transcript(other, "t", "t.txt").turns[1].speaker == "Interviewer"
+    # a header naming nobody who speaks below is still no turn (the questions tell who asks
+    # them); front matter roles win
+    other = parse_transcript(text.replace("Sam Hollis", "Ana Ruiz"), "t", "t.txt")
+    assert [(t.speaker, t.role) for t in other.turns[:2]] == [
+        (None, None),
+        ("HOLLIS", "interviewer"),
+    ]
+    assert "'HOLLIS' asks the questions" in other.warnings[-1]
     declared = "---\nspeakers: {HOLLIS: informant, GARCÍA: informant}\n---\n" + text
     turns = parse_transcript(declared, "t", "t.txt").turns
     assert {t.role for t in turns if t.speaker in ("HOLLIS", "GARCÍA")} == {"informant"}
+
+
+@pytest.mark.parametrize(
+    ("header", "turns", "expected"),
+    [
+        # initials, and a narrator who speaks once: the header says who they are
+        (
+            "Interviewer: Sam Hollis\nNarrator: Mae Thompson\nDate: 2001\n",
+            "SH: Did the hospital give a grant?\n\nMT: Yes.\n\nSH: Why?\n",
+            [("SH", "interviewer"), ("MT", "informant"), ("SH", "interviewer")],
+        ),
+        # two interviewers who each ask once, and a description after the narrator's name
+        (
+            "Interviewers: Sam Hollis and Dr. Amy Chen\nNarrator: Rosa Garcia, founding member\n",
+            "HOLLIS: Where?\n\nGARCIA: Here.\n\nCHEN: And then?\n\nGARCIA: There.\n",
+            [
+                ("HOLLIS", "interviewer"),
+                ("GARCIA", "informant"),
+                ("CHEN", "interviewer"),
+                ("GARCIA", "informant"),
+            ],
+        ),
+        # a header above Q:/A:, and one whose own label asks the questions below
+        (
+            "Interviewer: Sam Hollis\nNarrator: Rosa Garcia\n",
+            "Q: Where?\n\nA: Here.\n\nQ: Why?\n",
+            [("Q", "interviewer"), ("A", "informant"), ("Q", "interviewer")],
+        ),
+        (
+            "Interviewer: Margaret Lee\nNarrator: Thomas Reed\nTape 1, Side A\n",
+            "INTERVIEWER: Where?\n\nREED: Here.\n\nINTERVIEWER: Why?\n",
+            [("INTERVIEWER", "interviewer"), ("REED", "informant"), ("INTERVIEWER", "interviewer")],
+        ),
+    ],
+)
+def test_oral_history_headers_as_archives_write_them(
+    header: str, turns: str, expected: list[tuple[str, str]]
+) -> None:
+    transcript = parse_transcript(header + "\n" + turns, "t", "t.txt")
+    assert transcript.turns[0].speaker is None and transcript.turns[0].start == 0  # the header
+    assert [(t.speaker, t.role) for t in transcript.turns[1:]] == expected
+    assert not [w for w in transcript.warnings if "occurs once" in w]
+
+
+def test_a_greeting_or_a_name_in_the_first_turn_is_not_a_header() -> None:
+    for text in (
+        "Interviewer: Hello\n\nRespondent: Hi.\n\nInterviewer: Tell me.\n\nRespondent: Well.\n",
+        "Interviewer: Ana Ruiz?\n\nAna: Yes.\n\nInterviewer: Tell me.\n\nAna: Well.\n",
+    ):
+        transcript = parse_transcript(text, "t", "t.txt")
+        assert transcript.turns[0].speaker == "Interviewer" and transcript.turns[0].number == 1

@@ -36,7 +36,9 @@ DEFAULT_INTERVIEWER_LABELS = (
     "question",
 )
 # Labels that are an informant wherever they appear, even once (`Q: ... A: ...`).
-DEFAULT_INFORMANT_LABELS = ("a", "r", "answer", "respondent", "interviewee", "participant")
+DEFAULT_INFORMANT_LABELS = (
+    "a", "r", "answer", "respondent", "interviewee", "participant", "narrator",
+)  # fmt: skip
 
 CONFIG_FIELDS: dict[str, Field] = {
     "codebooks": Field(("array",), "Codebook files or globs to load.", items="string"),

@@ -459,8 +459,8 @@ def find_turns(
         accepted = [
             c for c in candidates if certain(c) or (" " in c[2].strip() and opens_a_turn(c))
         ]
-    kept = set(accepted)  # a set: `in` on the list made long transcripts quadratic
-    accepted, declared = _header_roles(text, accepted, declared, scanner)
+    accepted, declared, headers = _header_roles(text, candidates, accepted, declared, scanner)
+    kept = set(accepted) | headers  # a set: `in` on the list made long transcripts quadratic
     if ignored is not None:
         # each name once, with the line where it first appears; not the lines above the first
         # turn (`Date:` in a header), which are no turn's words
@@ -477,50 +477,104 @@ def find_turns(
     return _build_turns(text, body_start, accepted, declared, scanner)
 
 
+Label = tuple[int, int, str, str | None]  # label start, words start, name, timestamp
+
+
 def _header_roles(
     text: str,
-    accepted: list[tuple[int, int, str, str | None]],
+    candidates: list[Label],
+    accepted: list[Label],
     declared: Mapping[str, str],
     scanner: LabelScanner,
-) -> tuple[list[tuple[int, int, str, str | None]], Mapping[str, str]]:
-    """An oral history's header names the people (`Interviewer: Sam Hollis`) whose surnames
-    label the turns below (`HOLLIS:`). Such a header line is not a turn, and the label it names
-    takes its role: otherwise the interviewer's questions would be coded as answers.
+) -> tuple[list[Label], Mapping[str, str], set[Label]]:
+    """An oral history's header names the people (`Interviewer: Sam Hollis`, `Narrator: Rosa
+    Garcia`) whose labels below are their surnames, first names or initials (`HOLLIS:`,
+    `SH:`). A header line is not a turn, and the labels it names are speakers (even if they
+    speak once) with its role: otherwise the interviewer's questions would be coded as answers.
 
-    Only a role label that occurs once, with a person's name alone on the rest of its line, and
-    only when that name, its last word or its first word labels later turns (twice or more).
+    A header line is a role label (`Interviewers` too) followed by names (`Sam Hollis and Amy
+    Chen`, `Rosa Garcia, founding member`), above the first turn of anyone who speaks twice.
+    Its label must not speak again, unless the header has two such lines (`Interviewer: Margaret
+    Lee` / `Narrator: Thomas Reed` above `INTERVIEWER:` turns).
+    Returns the labels kept, the roles with the header's added, and the header lines.
     """
     counts: dict[str, int] = {}
-    first_at: dict[str, int] = {}
-    for c in accepted:
+    for c in candidates:
+        counts[c[2].casefold()] = counts.get(c[2].casefold(), 0) + 1
+    was_kept = set(accepted)
+    headers: dict[Label, tuple[str, list[str]]] = {}
+    seen: set[str] = set()
+    for c in candidates:
         key = c[2].casefold()
-        counts[key] = counts.get(key, 0) + 1
-        first_at.setdefault(key, c[0])
-    headers: set[tuple[int, int, str, str | None]] = set()
+        first, recurs = key not in seen, counts[key] >= 2
+        seen.add(key)
+        role = _header_role(c[2], scanner) if first and c[3] is None else None
+        if role:
+            line_end = text.find("\n", c[1])
+            if people := _named_people(text[c[1] : len(text) if line_end < 0 else line_end]):
+                headers[c] = (role, people)
+                continue
+        if recurs and c in was_kept:
+            break  # the first turn of someone who speaks twice: the header is above it
+    if len(headers) < 2:  # a label that speaks again below heads only a header of two lines
+        headers = {c: h for c, h in headers.items() if counts[c[2].casefold()] == 1}
     roles: dict[str, str] = {}
-    for c in accepted:
-        keys = _label_keys(c[2])
-        if counts[keys[0]] != 1 or c[3] is not None:
+    for c, (role, people) in list(headers.items()):
+        keys = [k for person in people for k in _person_keys(person)]
+        # `Interviewer: Hello` is a greeting, not a header: one word must label someone below
+        if not any(len(p.split()) >= 2 for p in people) and not any(k in counts for k in keys):
+            del headers[c]
             continue
-        if any(k in scanner.interviewer_labels for k in keys):
-            role = INTERVIEWER
-        elif any(k in scanner.informant_labels for k in keys):
-            role = INFORMANT
-        else:
-            continue
-        line_end = text.find("\n", c[1])
-        person = text[c[1] : len(text) if line_end < 0 else line_end].strip()
-        words = person.split()
-        if not 1 <= len(words) <= 5 or not _plausible_name(person):
-            continue
-        for name in dict.fromkeys(w.casefold() for w in (person, words[-1], words[0])):
-            if counts.get(name, 0) >= 2 and first_at[name] > c[0] and name not in declared:
-                headers.add(c)
-                roles.setdefault(name, role)
-                break
+        for key in keys:
+            roles.setdefault(key, role)
     if not headers:
-        return accepted, declared
-    return [c for c in accepted if c not in headers], {**roles, **declared}
+        return accepted, declared, set()
+    named = {
+        c[2].casefold()
+        for c in candidates
+        if c not in headers and c[2].casefold() in roles and c[2].casefold() not in declared
+    }
+    kept = [
+        c for c in candidates if c not in headers and (c in was_kept or c[2].casefold() in named)
+    ]
+    return kept, {**{k: roles[k] for k in named}, **declared}, set(headers)
+
+
+def _header_role(label: str, scanner: LabelScanner) -> str | None:
+    keys = _label_keys(label)
+    keys += tuple(k[:-1] for k in keys if k.endswith("s"))  # `Interviewers:`
+    if any(k in scanner.interviewer_labels for k in keys):
+        return INTERVIEWER
+    if any(k in scanner.informant_labels for k in keys):
+        return INFORMANT
+    return None
+
+
+_PEOPLE_SEPARATOR = re.compile(r"\s*(?:[,;&]|\band\b)\s*")
+_TITLES = frozenset({"dr", "prof", "mr", "mrs", "ms", "mx", "rev", "sr", "jr"})
+
+
+def _named_people(value: str) -> list[str]:
+    """`Sam Hollis and Dr. Amy Chen` -> both names; `Rosa Garcia, founding member` -> the name;
+    [] unless the value starts with a name and is no question (`Interviewer: Who?`)."""
+    value = value.strip()
+    if not value or value[-1] in "?!":
+        return []
+    parts = [p for p in _PEOPLE_SEPARATOR.split(value) if p]
+    people = [p for p in parts[:4] if len(p.split()) <= 5 and _plausible_name(p)]
+    return people if people and people[0] == parts[0] else []
+
+
+def _person_keys(person: str) -> set[str]:
+    """How a transcript may label a person: `Dr. Amy Chen` is `dr. amy chen`, `amy chen`,
+    `chen`, `amy` or `ac`."""
+    words = [w for w in person.casefold().split() if w.rstrip(".") not in _TITLES]
+    if not words:
+        return set()
+    keys = {person.casefold(), " ".join(words), words[-1], words[0]}
+    if len(words) >= 2:
+        keys.add("".join(w[0] for w in words))
+    return keys
 
 
 def _label_keys(name: str) -> tuple[str, ...]:
