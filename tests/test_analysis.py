@@ -1003,7 +1003,9 @@ def test_an_edited_transcript_is_quoted_from_its_new_text_with_a_warning(tmp_pat
     with pytest.warns(UserWarning, match=r"1 transcript\(s\) changed since 'q' coded them") as w:
         frame = qualcode.quotes(project, ["housing"], coder="q")
     assert w[0].filename == __file__  # shown at the caller's line, not inside qualcode
-    assert "2 could not be placed" in str(w[0].message)  # the changed answer: convener, health
+    assert "2 codings or review marks could not be placed" in str(
+        w[0].message
+    )  # the changed answer: convener, health
     assert "qualcode code --coder q" in str(w[0].message)
     assert frame["quote"].tolist() == ["Housing is our mission."]
     assert frame["segment"].tolist() == ["t3"]  # re-anchored, not the old t2

@@ -43,14 +43,15 @@ def coder_decisions(project: Project, coder: str) -> Decisions:
 
     units: dict[str, dict[str, bool]] = {}
     edited = EditedTranscripts(coder)
+    known = set(project.corpus.ids)
     for codings in iter_codings(project, coder):
-        if codings.transcript in project.corpus.ids:
+        if codings.transcript in known:
             tid = codings.transcript
             try:
                 sha256 = project.corpus.sha256(tid)
-            except QualcodeError:  # unreadable: `qualcode check` says so; the codings count
-                sha256 = codings.sha256
-            codings = edited.current(codings, sha256, partial(project.corpus.load, tid))
+                codings = edited.current(codings, sha256, partial(project.corpus.load, tid))
+            except QualcodeError:  # unreadable now: `qualcode check` says so; the codings count
+                pass
         reviewed = reviewed_segments(codings)
         for segment in reviewed:
             units[unit_id(codings.transcript, segment)] = {}

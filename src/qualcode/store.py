@@ -604,7 +604,8 @@ class EditedTranscripts:
 
         ids = ", ".join(self.changed[:5]) + (" ..." if len(self.changed) > 5 else "")
         lost = (
-            f" ({self.unplaced} could not be placed on the new text and are not counted)"
+            f" ({self.unplaced} codings or review marks could not be placed on the new text "
+            "and are left out)"
             if self.unplaced
             else ""
         )
