@@ -2,9 +2,9 @@
 pandas DataFrame.
 
 These are the commands' own functions with a notebook's habits allowed: a folder for the
-project, one name where a list is expected (`by="partnership_type"`, `coders="alice,bob"`), and
-no CLI-only steps. Problems raise qualcode's own exceptions (`qualcode.errors`) with the same
-messages the commands print.
+project, and one name where a list is expected (`by="partnership_type"`, `coders="alice,bob"`,
+read by `as_names` in the functions these call). Problems raise qualcode's own exceptions
+(`qualcode.errors`) with the messages the commands print.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def tally(
     (count, percent, level, codes, coder, status, nonzero)."""
     from qualcode import analysis
 
-    return analysis.tally(as_project(project), as_names(by), **options)
+    return analysis.tally(as_project(project), by, **options)
 
 
 def quotes(
@@ -66,7 +66,7 @@ def quotes(
     for the options (per_group, coder, status)."""
     from qualcode import analysis
 
-    return analysis.quotes(as_project(project), as_names(codes) or None, as_names(by), **options)
+    return analysis.quotes(as_project(project), codes, by, **options)
 
 
 def cooccur(project: Project | str | os.PathLike[str], **options: Any) -> pd.DataFrame:
@@ -110,7 +110,7 @@ def code(
     from qualcode.autocode import code_corpus
 
     loaded = as_project(project)
-    results = code_corpus(loaded, as_names(ids), coder, jobs=jobs)
+    results = code_corpus(loaded, ids, coder, jobs=jobs)
     failed = [r.transcript_id for r in results if r.error is not None]
     if failed:
         warn(
@@ -147,5 +147,5 @@ def agree(
     from qualcode.intercoder import agreement_rows, project_agreement
 
     loaded = as_project(project)
-    results, _ = project_agreement(loaded, as_names(coders), as_names(codes) or None)
+    results, _ = project_agreement(loaded, coders, codes)
     return pd.DataFrame(agreement_rows(results, loaded)).set_index("code")

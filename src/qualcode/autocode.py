@@ -174,14 +174,17 @@ def _work(args: tuple[list[str], str]) -> list[TranscriptResult]:
 
 
 def run_plan(
-    project: Project, transcript_ids: Sequence[str] | None, coder: str | None
+    project: Project, transcript_ids: str | Sequence[str] | None, coder: str | None
 ) -> tuple[list[str], str]:
     """The transcripts to code (all when none are named; an id named twice is coded once) and
     the coder (the project's default when None), checked before any work: an unknown id, a
     coder name that cannot be a folder, or a broken codebook raises here, not in every result."""
     coder_name = validate_coder_name(coder or project.config.coder)
     _ = project.codebook
-    ids = list(dict.fromkeys(transcript_ids)) if transcript_ids else project.require_transcripts()
+    from qualcode.api import as_names
+
+    named = as_names(transcript_ids)  # `"a2, r1"` is two ids, not six letters
+    ids = list(dict.fromkeys(named)) if named else project.require_transcripts()
     for transcript_id in ids:
         project.corpus.file(transcript_id)  # unknown ids -> message with did-you-mean
     return ids, coder_name
@@ -189,7 +192,7 @@ def run_plan(
 
 def code_corpus(
     project: Project,
-    transcript_ids: Sequence[str] | None = None,
+    transcript_ids: str | Sequence[str] | None = None,
     coder: str | None = None,
     *,
     jobs: int = 1,
@@ -206,7 +209,7 @@ def code_corpus(
 
 def iter_code_corpus(
     project: Project,
-    transcript_ids: Sequence[str] | None = None,
+    transcript_ids: str | Sequence[str] | None = None,
     coder: str | None = None,
     *,
     jobs: int = 1,
