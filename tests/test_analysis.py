@@ -553,6 +553,7 @@ def test_python_transcript_table_and_code(root: Path) -> None:
     table = qualcode.transcript_table(root)
     assert table.index.name == "id" and sorted(table.index) == ["a1", "a2", "n1", "r1"]
     assert table.loc["a1", "speakers"] == "Interviewer; Ann Lee; Bo Chan"
+    assert table.loc["a1", "interviewers"] == "Interviewer"
     assert table.loc["a2", "partnership"] == "Beta"
     assert table.loc["r1", "words"] > 0
     coded = qualcode.code(root, "a2, r1", coder="alice")  # already coded: decisions are kept

@@ -31,7 +31,7 @@ def test_show_why_prints_segments_codings_and_the_words_behind_them(
         "[t1 L4-4] Interviewer\nTell me about housing in your town.\n\n"
     )
     assert (
-        "[t2 L6-6] Maria Lopez\n"
+        "[t2 L6-6] Maria Lopez (informant)\n"
         "We run a land trust. Housing is what we do, affordable homes for families.\n"
         "  ? housing  proposed, rule\n"
         "      housing/1 (keywords: housing, homes, land trust*) matched 'land trust'\n"
@@ -101,6 +101,6 @@ def test_a_long_transcript_is_printed_in_batches_with_nothing_lost_or_doubled() 
     lines = plain.getvalue().split("\n")
     assert len(lines) == 3 + 1500 * 5 + 1  # title, metadata, blank; 5 lines a segment; the end
     assert [line for line in lines if line.startswith("[t")] == [
-        f"[t{i} L{i}-{i}] Ana" for i in range(1500)
+        f"[t{i} L{i}-{i}] Ana (informant)" for i in range(1500)
     ]
     assert ANSI.sub("", _styled(view)) == plain.getvalue()

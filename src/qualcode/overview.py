@@ -12,13 +12,14 @@ from qualcode.errors import QualcodeError, UsageError
 if TYPE_CHECKING:
     from qualcode.project import Project
 
-COUNT_COLUMNS = ("speakers", "turns", "words")
+COUNT_COLUMNS = ("speakers", "interviewers", "turns", "words")
 
 
 def transcript_rows(
     project: Project, *, compact: bool = False, errors: list[QualcodeError] | None = None
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """One row per transcript: id, metadata columns (first-seen order), speakers, turns, words.
+    """One row per transcript: id, metadata columns (first-seen order), speakers, interviewers, turns,
+    words.
 
     `compact` keeps only the metadata attributes declared in qualcode.yaml (for an 80-column table).
     With `errors`, a transcript that cannot be read is added there and left out, so one bad file
@@ -41,6 +42,7 @@ def transcript_rows(
                 "id": transcript.id,
                 **transcript.metadata,
                 "speakers": "; ".join(transcript.speakers),
+                "interviewers": "; ".join(transcript.interviewers),
                 "turns": sum(1 for t in transcript.turns if t.speaker),
                 "words": transcript.words,
             }

@@ -202,6 +202,18 @@ class Transcript:
         return list(seen)
 
     @property
+    def interviewers(self) -> list[str]:
+        """Labels of the speakers whose turns are not coded, in order of first turn.
+
+        Shown beside the speakers because a wrong guess here silently changes every tally.
+        """
+        seen: dict[str, None] = {}
+        for turn in self.turns:
+            if turn.speaker and turn.role == INTERVIEWER:
+                seen.setdefault(turn.speaker, None)
+        return list(seen)
+
+    @property
     def informants(self) -> list[str]:
         """Labels of the speakers whose turns are coded, in order of first turn."""
         seen: dict[str, None] = {}

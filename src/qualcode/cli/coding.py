@@ -143,9 +143,10 @@ def transcripts(
         TableFormat, typer.Option("--format", "-f", help="table, csv, json or md.")
     ] = TableFormat.table,
 ) -> None:
-    """List transcripts with their metadata, speakers, turns and words.
+    """List transcripts with their metadata, speakers, interviewers, turns and words.
 
-    The table shows the metadata attributes declared in qualcode.yaml; csv/json/md show all of them.
+    Interviewers are the speakers whose turns are not coded. The table shows the metadata attributes
+    declared in qualcode.yaml; csv/json/md show all of them.
     """
     from qualcode.cli.render import render_rows
     from qualcode.errors import QualcodeError

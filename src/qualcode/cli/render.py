@@ -106,8 +106,11 @@ def _transcript_lines(view: TranscriptView, *, why: bool) -> Iterator[_Line]:
     for seg in view.segments:
         head = f"[{seg.id} L{seg.line_start}-{seg.line_end}] "
         speaker = seg.speaker or "(no speaker)"
-        line = head + speaker
-        yield line, ((0, len(line), "dim"), (len(head), len(line), "bold"))
+        said = seg.speaker and seg.role and seg.role.casefold() != seg.speaker.casefold()
+        role = f" ({seg.role})" if said else ""
+        line = head + speaker + role
+        bold_end = len(head) + len(speaker)
+        yield line, ((0, len(line), "dim"), (len(head), bold_end, "bold"))
         yield (
             seg.text,
             tuple((hit.start - seg.start, hit.end - seg.start, "bold reverse") for hit in seg.hits),
