@@ -292,8 +292,10 @@ def test_tally_status_modes(project) -> None:  # type: ignore[no-untyped-def]
 def test_tally_percent_and_headers_with_n(root: Path, project) -> None:  # type: ignore[no-untyped-def]
     with pytest.warns(UserWarning):
         frame = analysis.tally(project, ["partnership_type"], percent=True, coder="alice")
-    assert table(frame)["housing"] == [100.0, 0.0, 0.0, 100.0, 75.0]
-    assert table(frame)["funder"] == [50.0, 100.0, 0.0, 100.0, 75.0]
+    # Worker co-op is declared but has no transcript: its share is undefined, not 0%
+    assert frame.loc["housing"].isna().tolist() == [False, False, False, True, False, False]
+    assert table(frame.fillna(-1))["housing"] == [100.0, 0.0, -1, 100.0, 75.0]
+    assert table(frame.fillna(-1))["funder"] == [50.0, 100.0, -1, 100.0, 75.0]
     assert frame.attrs["caption"].startswith("% of transcripts")
     result = tally_cli(root, "--by", "partnership_type", "--percent", "--format", "csv")
     assert result.exit_code == 0, result.output
@@ -302,7 +304,13 @@ def test_tally_percent_and_headers_with_n(root: Path, project) -> None:  # type:
         "code", "name", "CLT (n=2)", "ROC (n=1)", "Worker co-op (n=0)", "(missing) (n=1)",
         "Total (n=4)",
     ]  # fmt: skip
-    assert rows[2] == ["housing", "Housing", "100.0", "0.0", "0.0", "100.0", "75.0"]
+    assert rows[2] == ["housing", "Housing", "100.0", "0.0", "", "100.0", "75.0"]
+    shown = tally_cli(root, "--by", "partnership_type", "--percent", "--format", "md").stdout
+    assert "| housing | Housing | 100.0 | 0.0 | – | 100.0 | 75.0 |" in shown.splitlines()
+    as_json = json.loads(
+        tally_cli(root, "--by", "partnership_type", "--percent", "-f", "json").stdout
+    )
+    assert as_json["rows"][1]["Worker co-op"] is None and as_json["n"]["Worker co-op"] == 0
 
 
 def test_tally_level_codes_and_nonzero(project) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ the group, coded or not, so percentages are shares of the group.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -409,11 +410,10 @@ def tally(
         record: dict[str, Any] = {"code": code_id, "name": name}
         for col in columns:
             value = len(hits.get((code_id, col), ()))
-            record[col] = (
-                round(100.0 * value / n[col], 1)
-                if percent and n[col]
-                else (0.0 if percent else value)
-            )
+            if not percent:
+                record[col] = value
+            else:  # a share of an empty group is undefined, not 0%: a paper prints a dash
+                record[col] = round(100.0 * value / n[col], 1) if n[col] else math.nan
         records.append(record)
     frame = pd.DataFrame.from_records(records, columns=["code", "name", *columns]).set_index("code")
     if nonzero:
@@ -458,7 +458,7 @@ def tally_long(frame: pd.DataFrame) -> list[dict[str, Any]]:
                     "unit": frame.attrs["unit"],
                     "count": count,
                     "n": total,
-                    "percent": round(100.0 * count / total, 1) if total else 0.0,
+                    "percent": round(100.0 * count / total, 1) if total else None,
                 }
             )
     return rows
@@ -481,8 +481,9 @@ def tally_records(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    """numpy scalars to Python numbers (JSON, equality in parity tests)."""
-    return value.item() if hasattr(value, "item") else value
+    """numpy scalars to Python numbers (JSON, equality in parity tests); NaN to null."""
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 # -- co-occurrence --------------------------------------------------------------------------------

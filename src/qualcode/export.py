@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
@@ -41,6 +42,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
+        if math.isnan(value):  # pandas' missing value, e.g. the percent of an empty group
+            return ""
         return (
             f"{value:.4g}"
             if abs(value) < 1e-3 and value

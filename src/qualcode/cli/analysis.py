@@ -111,7 +111,10 @@ def tally(
         write_json(tally_records(frame), sys.stdout)
         return
     rows, columns = tally_table_rows(
-        frame, indent=output_format is TallyFormat.table, codebook=proj.codebook
+        frame,
+        indent=output_format is TallyFormat.table,
+        codebook=proj.codebook,
+        no_share="" if output_format is TallyFormat.csv else "–",
     )
     numeric = [c for c in columns if c not in ("code", "name")]
     render_rows(
@@ -125,8 +128,13 @@ def tally(
     del column_label
 
 
-def tally_table_rows(frame, *, indent: bool, codebook):  # type: ignore[no-untyped-def]
-    """Rows with `CLT (n=6)` headers; in the terminal, names indented by depth."""
+def tally_table_rows(frame, *, indent: bool, codebook, no_share: str = "–"):  # type: ignore[no-untyped-def]
+    """Rows with `CLT (n=6)` headers; in the terminal, names indented by depth.
+
+    `no_share` stands for the percent of an empty group, which is undefined rather than 0.
+    """
+    import math
+
     from qualcode.analysis import column_label
 
     value_columns = [c for c in frame.columns if c != "name"]
@@ -139,7 +147,10 @@ def tally_table_rows(frame, *, indent: bool, codebook):  # type: ignore[no-untyp
         row = {"code": code_id, "name": name}
         for c in value_columns:
             value = record[c]
-            row[labels[c]] = f"{value:.1f}" if frame.attrs.get("percent") else int(value)
+            if not frame.attrs.get("percent"):
+                row[labels[c]] = int(value)
+            else:
+                row[labels[c]] = no_share if math.isnan(value) else f"{value:.1f}"
         rows.append(row)
     return rows, ["code", "name", *labels.values()]
 
