@@ -200,6 +200,11 @@ IR = [("Interviewer", "interviewer"), ("Respondent", "informant")] * 2
             "采访者：谁召集的？\n\n受访者：医院。\n采访者：好。\n\n受访者：是的。\n",
             [("采访者", "informant"), ("受访者", "informant")] * 2,
         ),
+        (  # Word: a no-break space after the colon; French typing: one before it
+            "Interviewer:\u00a0Who?\nMaria\u00a0Lopez:\u00a0It.\n"
+            "Interviewer\u00a0: And?\nMaria Lopez\u202f:\u2009Land.\n",
+            [("Interviewer", "interviewer"), ("Maria Lopez", "informant")] * 2,
+        ),
         (
             "Interviewer 1: Who?\nP01: It.\nInt.: And?\nP01: Land.\nInt.: Thanks.\n",
             [
@@ -220,6 +225,7 @@ IR = [("Interviewer", "interviewer"), ("Respondent", "informant")] * 2
         "teams-last-first",
         "right-to-left-mark",
         "full-width-colon",
+        "no-break-space-around-colon",
         "numbered-role",
     ],
 )
