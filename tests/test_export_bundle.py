@@ -17,13 +17,14 @@ import hashlib
 import io
 import shutil
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from conftest import write
+from conftest import SMALL_TRANSCRIPTS, MakeProject, write
 from qualcode import __version__
 from qualcode.cli import app
 
@@ -372,16 +373,51 @@ def test_xlsx_workbook_has_a_sheet_per_table_and_neutralized_cells(
     sheet = book["quotes"]
     header = [c.value for c in sheet[1]]
     quotes = [row[header.index("quote")] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert "'=SUM(A1) is how housing gets counted." in quotes
-    assert "'@x said housing matters." in quotes
-    assert "'-1 for the hospital budget." in quotes
-    assert "'+1 for the hospital." in quotes
+    # typed strings are never run as formulas, so the quotes stay as spoken (no `'` as in CSV)
+    assert "=SUM(A1) is how housing gets counted." in quotes
+    assert "@x said housing matters." in quotes
+    assert "-1 for the hospital budget." in quotes
+    assert "+1 for the hospital." in quotes
     for ws in book.worksheets:
         for row in ws.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str):
                     assert cell.data_type == "s", (ws.title, cell.value)
-                    assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r"))
+    with zipfile.ZipFile(out / "summary.xlsx") as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets and not any(b"<f>" in archive.read(n) for n in sheets)
+
+
+def test_attribute_names_from_other_tools_stay_inside_the_output_folder(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    """A .qdpx can name a variable `x/../../y`; it became a path that climbed out of `-o`."""
+    from openpyxl import load_workbook
+
+    ids = sorted(SMALL_TRANSCRIPTS)
+    root = make_project(
+        metadata="id,x/../../escaped,=HYPERLINK(1),x/y\n"
+        + "".join(f"{i},a,=cmd(),b\n" for i in ids)
+    )
+    assert invoke("code", "-q", "-p", str(root)).exit_code == 0
+    bys = ["--by", "x/../../escaped", "--by", "=HYPERLINK(1)", "--by", "x/y"]
+    out = tmp_path / "deep" / "out"
+    result = invoke("export", "summary", "-p", str(root), "-o", str(out), *bys)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("tally_by")) == [
+        "tally_by__HYPERLINK_1.csv", "tally_by_x_.._.._escaped.csv", "tally_by_x_y.csv",
+    ]  # fmt: skip
+    assert [p.parent for p in tmp_path.rglob("*escaped*")] == [out]
+    assert "'=cmd() (n=" in (out / "tally_by__HYPERLINK_1.csv").read_text(encoding="utf-8")
+    xlsx = tmp_path / "xlsx"
+    result = invoke("export", "summary", "-p", str(root), "-o", str(xlsx), "-f", "xlsx", *bys)
+    assert result.exit_code == 0, result.output
+    book = load_workbook(xlsx / "summary.xlsx")
+    assert book.sheetnames[:3] == [
+        "tally_by_x_.._.._escaped", "tally_by__HYPERLINK_1", "tally_by_x_y",
+    ]  # fmt: skip
+    header = list(book["tally_by__HYPERLINK_1"][1])
+    assert header[2].value.startswith("=cmd() (n=") and header[2].data_type == "s"
 
 
 def test_markdown_bundle_escapes_markup(root: Path, tmp_path: Path) -> None:

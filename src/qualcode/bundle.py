@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,20 @@ def input_files(project: Project, coder: str) -> list[Path]:
     return files
 
 
+def _file_stem(name: str, taken: set[str]) -> str:
+    """A file name from an attribute's name, which may come from another tool's project file.
+
+    Nothing but letters, digits, `-`, `_` and `.` survives, so a name such as `x/../../y` cannot
+    write outside the output folder, and two names that differ only there stay two files.
+    """
+    stem = re.sub(r"[^\w.-]+", "_", name).strip("._") or "tally"
+    unique, n = stem, 1
+    while unique.casefold() in {t.casefold() for t in taken}:
+        n += 1
+        unique = f"{stem}-{n}"
+    return unique
+
+
 def build_tables(
     project: Project, by: Sequence[str], *, coder: str | None, status: str, per_group: int
 ) -> tuple[list[Table], str]:
@@ -106,7 +121,7 @@ def build_tables(
             }
             for code_id, record in frame.iterrows()
         ]
-        stem = f"tally_by_{attr}" if attr else "tally"
+        stem = _file_stem(f"tally_by_{attr}", {t.name for t in tables}) if attr else "tally"
         tables.append(
             Table(
                 stem,
@@ -234,27 +249,36 @@ def workbook_bytes(tables: Sequence[Table]) -> bytes:
 
     from openpyxl import Workbook
 
-    from qualcode.export import neutralize
-
     book = Workbook()
     book.remove(book.active)
     fixed = datetime.datetime(2000, 1, 1)
     book.properties.created = fixed
     book.properties.modified = fixed
     book.properties.creator = "qualcode"
+    titles: set[str] = set()
     for table in tables:
-        sheet = book.create_sheet(title=table.name[:31])
-        sheet.append(list(table.columns))
-        for row in table.rows:
-            sheet.append(
-                [
-                    neutralize(row.get(c)) if isinstance(row.get(c), str) else row.get(c)
-                    for c in table.columns
-                ]
-            )
+        sheet = book.create_sheet(title=_sheet_title(table.name, titles))
+        for values in (table.columns, *([row.get(c) for c in table.columns] for row in table.rows)):
+            sheet.append(list(values))
+            for cell in sheet[sheet.max_row]:
+                # openpyxl stores any text starting with `=` as a formula; a typed string is
+                # never run, so the text stays as written (no `'` as in CSV, where it must be)
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
     raw = io.BytesIO()
     book.save(raw)
     return _pin_zip(raw.getvalue())
+
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    """A sheet title Excel accepts (31 characters, none of `[]:*?/\\`), unique in the book."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'") or "sheet"
+    title, n = base[:31], 1
+    while title.casefold() in taken:
+        n += 1
+        title = f"{base[: 31 - len(str(n)) - 1]}~{n}"
+    taken.add(title.casefold())
+    return title
 
 
 def _pin_zip(data: bytes) -> bytes:
