@@ -827,3 +827,79 @@ def test_selection_spanning_turns_becomes_one_coding_per_turn(
     assert rows["initiation"] == rows["tension"] == "1"
     check = run(runner, "check", "--project", str(target))
     assert check.exit_code == 0, check.stdout + check.stderr
+
+
+NVIVO_QDE = """<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="P" origin="NVivo 14">
+<Users><User guid="a1111111-1111-4111-8111-111111111111" name="Dana Ruiz"/></Users>
+<CodeBook><Codes>
+<Code guid="c0000001-0000-4000-8000-000000000001" name="Land" isCodable="true">
+<Description>About land.</Description></Code>
+</Codes></CodeBook>
+<Sources>
+<TextSource guid="b0000001-0000-4000-8000-000000000001" name="Emoji"
+ plainTextPath="internal://emoji.txt">
+{selections}
+</TextSource>
+<TextSource guid="b0000002-0000-4000-8000-000000000002" name="Wide"
+ plainTextPath="internal://wide.txt"/>
+</Sources>
+<Notes>
+<Note guid="e0000001-0000-4000-8000-000000000001" name="Memo"
+ plainTextPath="internal://memo.txt"/>
+</Notes>
+</Project>
+"""
+
+
+def _selection(n: int, start: str, end: str, note: bool = False) -> str:
+    ref = '<NoteRef targetGUID="e0000001-0000-4000-8000-000000000001"/>' if note else ""
+    return (
+        f'<PlainTextSelection guid="f000000{n}-0000-4000-8000-000000000001" '
+        f'startPosition="{start}" endPosition="{end}">'
+        f'<Coding guid="f000000{n}-0000-4000-8000-000000000002">'
+        f'<CodeRef targetGUID="c0000001-0000-4000-8000-000000000001"/></Coding>{ref}'
+        "</PlainTextSelection>"
+    )
+
+
+def test_a_dotnet_tools_project_imports_positions_memos_and_utf16(tmp_path: Path) -> None:
+    """NVivo counts an emoji as two positions, keeps a memo in its own file, may write UTF-16."""
+    text = (
+        "Interviewer: Who? 🙂🙂\nRespondent: 🙂 The land trust bought the lot.\n"
+        "Interviewer: And? 🙂\nRespondent: It was 🙂 ours.\n"
+    )
+    units = lambda s: len(s.encode("utf-16-le")) // 2  # noqa: E731
+    first = text.index("The land trust")
+    last = text.index("ours")
+    selections = [
+        _selection(1, str(units(text[:first])), str(units(text[: first + 29])), note=True),
+        _selection(2, str(units(text[:last])), str(units(text[: last + 4]))),
+        _selection(3, "４０", "50"),  # full-width digits are not an XML integer
+        _selection(4, "30", "20"),  # ends before it starts
+        _selection(5, "25", "25"),  # empty
+    ]
+    members = {
+        "project.qde": NVIVO_QDE.format(selections="\n".join(selections)).encode("utf-8"),
+        "Sources/emoji.txt": text.encode("utf-8"),
+        "Sources/wide.txt": "Interviewer: Why?\nRespondent: Money.\n".encode("utf-16-le"),
+        "Sources/memo.txt": "Bought, not leased.".encode("utf-8-sig"),
+    }
+    path = tmp_path / "nvivo.qdpx"
+    path.write_bytes(_zip_bytes(members))
+    notes = import_qdpx(path, tmp_path / "study")
+    joined = "\n".join(notes)
+    assert "'Emoji': positions counted in UTF-16 units (emoji as two)" in joined
+    assert "wide.txt was read as utf-16-le text without a byte-order mark" in joined
+    assert "skipped 1 selection without valid positions" in notes
+    assert "skipped 2 selections that end before they start or are empty" in notes
+    lines = (tmp_path / "study" / "codings" / "imported" / "emoji.jsonl").read_text()
+    codings = [json.loads(line) for line in lines.splitlines()[1:]]
+    assert [(c["quote"], c["memo"]) for c in codings] == [
+        ("The land trust bought the lot", "Bought, not leased."),
+        ("ours", ""),
+    ]
+    assert load_project(tmp_path / "study").corpus.load("wide").speakers == [
+        "Interviewer",
+        "Respondent",
+    ]

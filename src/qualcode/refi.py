@@ -832,10 +832,10 @@ class _TextSource:
 
 
 _OTHER_SOURCES = {
-    "pdfsource": "PDF source (qualcode codes plain-text transcripts)",
-    "picturesource": "picture source",
-    "audiosource": "audio source",
-    "videosource": "video source",
+    "pdfsource": "PDF source{s} (qualcode codes plain-text transcripts)",
+    "picturesource": "picture source{s}",
+    "audiosource": "audio source{s}",
+    "videosource": "video source{s}",
 }
 _TEXT_SUFFIXES = {".txt", ".md", ".docx", ".doc", ".rtf", ".odt", ".html", ".htm", ".pdf"}
 _VALUE_TAGS = (
@@ -879,6 +879,28 @@ def _map_positions(raw: str, origin: str) -> tuple[str, Callable[[int], int], st
         lambda pos: pos - bisect_left(crlf, pos),
         "Windows line endings, positions counting each as two characters",
     )
+
+
+def _utf16_units(raw: str, source: ET.Element) -> Callable[[int], int] | None:
+    """UTF-16 unit -> code point, when the selections of `source` were counted in UTF-16 units.
+
+    The standard counts code points, but a .NET tool counts an emoji (or any character beyond
+    U+FFFF) as two. Taken as code points, every selection after one would be shifted, silently,
+    unless it runs past the end; so when some selection ends past the text in code points but
+    every one fits in UTF-16 units, all of them are read as units.
+    """
+    astral = [i for i, c in enumerate(raw) if ord(c) > 0xFFFF]
+    if not astral:
+        return None
+    ends = [
+        end
+        for sel in _children(source, "plaintextselection")
+        if (end := _position(_attrs(sel).get("endposition", ""))) is not None
+    ]
+    if not ends or max(ends) <= len(raw) or max(ends) > len(raw) + len(astral):
+        return None
+    units = [i + k for k, i in enumerate(astral)]  # where each such character starts, in units
+    return lambda pos: pos - bisect_right(units, pos - 1) if pos > 0 else pos
 
 
 def _host_segment(transcript: Transcript, start: int, end: int) -> Segment | None:
@@ -935,7 +957,7 @@ def _source_text(
         return None
     data = archive.read(info)
     try:
-        text, decode_notes = decode_bytes(data, f"{source}: {info.filename}", "text")
+        text, decode_notes = decode_bytes(data, f"{source}: {info.filename}", "text file")
     except InterchangeError as exc:
         notes.append(f"text source {label!r} skipped: {exc.message}")
         return None
@@ -1057,6 +1079,22 @@ coder: auto
 """
 
 
+OUTSIDE = "selection{s} with positions outside {its|their} text"
+
+
+def _inflect(phrase: str, count: int) -> str:
+    """`selection{s} that end{~s} before {it|they} start{~s}` for one thing or several."""
+    one = count == 1
+    phrase = re.sub(r"\{([^{}|]*)\|([^{}|]*)\}", lambda m: m[1] if one else m[2], phrase)
+    return phrase.replace("{s}", "" if one else "s").replace("{~s}", "s" if one else "")
+
+
+def _position(value: str) -> int | None:
+    """An XML integer (ASCII digits: `int()` would also take `１８` or `1_000`)."""
+    value = value.strip()
+    return int(value) if re.fullmatch(r"[+-]?[0-9]+", value) else None
+
+
 class _Counter(dict[str, int]):
     def add(self, key: str, amount: int = 1) -> None:
         self[key] = self.get(key, 0) + amount
@@ -1160,6 +1198,9 @@ def import_qdpx(
     notes_el = _child(root, "notes")
     for note in list(notes_el) if notes_el is not None else []:
         note_text = _text_of(_child(note, "plaintextcontent")).strip()
+        if not note_text and _attrs(note).get("plaintextpath"):  # a Note is a TextSource (NVivo)
+            label = one_line(_attrs(note).get("name", "")) or "memo"
+            note_text = (_source_text(note, archive, source, notes, label) or "").strip()
         if note_text:
             memo_of[_guid_key(_attrs(note).get("guid"))] = note_text
     used_notes: set[str] = set()
@@ -1183,25 +1224,30 @@ def import_qdpx(
             notes.append(f"text source {label!r} is empty; skipped")
             continue
         text, to_lf, line_note = _map_positions(raw, origin)
+        from_units = _utf16_units(raw, element)
+        if from_units is not None:
+            to_lf = (lambda f, g: lambda pos: f(g(pos)))(to_lf, from_units)
+            line_note = "; ".join(
+                filter(None, [line_note, "positions counted in UTF-16 units (emoji as two)"])
+            )
         if line_note:
             position_notes[label] = line_note
         item = _TextSource(_guid_key(attrs.get("guid")), label, text)
         item.metadata.update(_variable_values(element, variables))
         for selection in _children(element, "plaintextselection"):
             sel_attrs = _attrs(selection)
-            try:
-                raw_start = int(sel_attrs.get("startposition", ""))
-                raw_end = int(sel_attrs.get("endposition", ""))
-            except ValueError:
-                skipped.add("selection without valid positions")
+            raw_start = _position(sel_attrs.get("startposition", ""))
+            raw_end = _position(sel_attrs.get("endposition", ""))
+            if raw_start is None or raw_end is None:
+                skipped.add("selection{s} without valid positions")
                 continue
             if raw_start < 0 or raw_end < 0:  # -1 marks a whole-source coding below
-                skipped.add("selection with a negative position")
+                skipped.add("selection{s} with a negative position")
                 continue
             start, end = to_lf(raw_start), to_lf(raw_end)
             codings = _children(selection, "coding")
             if not codings:
-                skipped.add("annotation (a selection without a code)")
+                skipped.add("annotation{s} (a selection without a code)")
                 continue
             description = _text_of(_child(selection, "description"))
             for ref in _children(selection, "noteref"):
@@ -1253,14 +1299,14 @@ def import_qdpx(
                 if name:
                     target_source.cases.append(name)
     if notes_el is not None and len(notes_el) > len(used_notes):
-        skipped.add("note or memo", len(notes_el) - len(used_notes))
-    for element_name, what in (("links", "link"), ("graphs", "graph")):
+        skipped.add("note{s} or memo{s}", len(notes_el) - len(used_notes))
+    for element_name, what in (("links", "link{s}"), ("graphs", "graph{s}")):
         holder = _child(root, element_name)
         if holder is not None and len(holder):
             skipped.add(what, len(holder))
     sets_el = _child(root, "sets")
     if sets_el is not None and len(sets_el):
-        skipped.add("set", len(sets_el))
+        skipped.add("set{s}", len(sets_el))
 
     # Codings that point at a Case instead of a code assign the source to that case (NVivo).
     for item in texts.values():
@@ -1320,13 +1366,18 @@ def import_qdpx(
             for selection in item.selections:
                 code_id = code_ids.get(selection.code_key)
                 if code_id is None:
-                    skipped.add("coding of a code not in the codebook")
+                    skipped.add("coding{s} of a code not in the codebook")
                     continue
                 if selection.start < 0:
-                    skipped.add("coding of a whole source (not a text selection)")
+                    skipped.add("coding{s} of a whole source (not a text selection)")
+                    continue
+                if selection.start >= selection.end:
+                    skipped.add(
+                        "selection{s} that end{~s} before {it|they} start{~s} or {is|are} empty"
+                    )
                     continue
                 if not 0 <= selection.start < selection.end <= len(transcript.text):
-                    skipped.add("selection with positions outside its text")
+                    skipped.add(OUTSIDE)
                     if len(outside) < 5:
                         outside.append(
                             f"{item.name!r} {selection.start}-{selection.end} (the text has "
@@ -1339,7 +1390,7 @@ def import_qdpx(
                     segment = _host_segment(transcript, selection.start, selection.end)
                     if segment is None:
                         skipped.add(
-                            "selection outside every segment (front matter or trailing space)"
+                            "selection{s} outside every segment (front matter or trailing space)"
                         )
                         continue
                     # clipped: a selection may run on into the next speaker's label
@@ -1416,16 +1467,12 @@ def import_qdpx(
             "segment (qualcode keeps one coding per code and segment, spanning both)"
         )
     for what, count in sorted(skipped.items()):
-        notes.append(f"skipped {_plural(count, what)}")
+        notes.append(f"skipped {count} {_inflect(what, count)}")
     if outside:
         notes.append(
             "positions outside the text (start-end, in characters): "
             + "; ".join(outside)
-            + (
-                " ..."
-                if skipped["selection with positions outside its text"] > len(outside)
-                else ""
-            )
+            + (" ..." if skipped[OUTSIDE] > len(outside) else "")
             + " (positions counted in UTF-16 units, or two per line break, overshoot like this)"
         )
     unreviewed = sum(

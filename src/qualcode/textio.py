@@ -111,7 +111,7 @@ def _nul_error(data: bytes, path: Path, what: str) -> InputFileError:
     (every other byte of English text is a NUL), text with a few stray NULs (a bad copy, a
     crashed editor), and binary files (a .docx renamed .txt).
     """
-    wide = _utf16_without_bom(data)
+    wide = utf16_without_bom(data)
     legacy_ok = what in ("transcript", "metadata CSV")
     if wide:
         return InputFileError(
@@ -144,7 +144,7 @@ def _nul_error(data: bytes, path: Path, what: str) -> InputFileError:
     )
 
 
-def _utf16_without_bom(data: bytes) -> str | None:
+def utf16_without_bom(data: bytes) -> str | None:
     """'utf-16-le' or 'utf-16-be' when the first bytes look like mostly-ASCII UTF-16 text."""
     sample = data[:4096]
     if len(sample) < 4 or len(data) % 2:

@@ -272,6 +272,16 @@ def decode_bytes(data: bytes, source: str, what: str) -> tuple[str, list[str]]:
                     f"{what} is not valid {encoding} at byte {exc.start + len(bom)}", path=source
                 ) from exc
     if b"\x00" in data[:4096]:
+        from qualcode.textio import utf16_without_bom
+
+        wide = utf16_without_bom(data)
+        if wide:  # .NET tools (NVivo) write UTF-16; some leave the byte-order mark out
+            try:
+                return data.decode(wide), [
+                    f"{Path(source).name} was read as {wide} text without a byte-order mark"
+                ]
+            except UnicodeDecodeError:
+                pass
         raise InterchangeError(
             f"looks like a binary file, not a {what}",
             path=source,
