@@ -270,3 +270,23 @@ def test_did_you_mean_ignores_case() -> None:
     assert did_you_mean("clt", ["CLT", "ROC", "Worker co-op"]) == " (did you mean 'CLT'?)"
     assert did_you_mean("worker coop", ["CLT", "Worker co-op"]) == " (did you mean 'Worker co-op'?)"
     assert did_you_mean("xyz", ["CLT"]) == ""
+
+
+def test_a_rule_speaker_that_is_no_role_and_nobodys_label_is_reported(
+    project: tuple[Path, MakeProject],
+) -> None:
+    root, _ = project
+    runner = CliRunner()
+    book = SMALL_CODEBOOK.replace(
+        '          - keywords: ["housing", "homes", "land trust*"]\n',
+        '          - keywords: ["housing", "homes", "land trust*"]\n'
+        "            speakers: [interviwer, maria lopez, '*', Informant]\n",
+    )
+    write(root / "codebooks" / "small.yaml", book)
+    code, findings, hints, _ = check(runner)
+    assert code == 0  # a warning: the rule still loads
+    [finding] = [f for f in findings if "[unknown-speaker]" in f]
+    assert finding.startswith("codebooks/small.yaml:17:24: warning: rule 'housing/1'")
+    assert "speaker 'interviwer' is not a role and speaks in no transcript" in finding
+    assert "(did you mean 'interviewer'?)" in finding
+    assert any("`qualcode transcripts` lists it" in h for h in hints)

@@ -151,7 +151,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         "example-interview,t9,convener,accept",
-        ["segment 't9' does not exist", "edited", "qualcode code"],
+        ["segment 't9' does not exist", "edited", "qualcode show example-interview"],
         id="segment-gone",
     ),
     pytest.param(
@@ -254,6 +254,15 @@ def test_structural_problems_in_the_file(root: Path) -> None:
     )
     assert outside.exit_code == 2
     assert "not inside segment t2" in outside.stderr
+    span_on_accept = decide(
+        root,
+        "g.csv",
+        "transcript,segment,code,action,start,end\nsecond,t2,convener,accept,0,5\n",
+        "-c",
+        "a",
+    )
+    assert span_on_accept.exit_code == 2
+    assert "start/end are given for 'accept', but only `add` takes a span" in span_on_accept.stderr
     unknown_format = decide(root, "d.json", "[]", "-c", "a")
     assert unknown_format.exit_code == 2
     missing_file = runner.invoke(

@@ -164,5 +164,6 @@ def test_ctrl_c_quits_at_once(project) -> None:  # type: ignore[no-untyped-def]
                 await pilot.press("a", "ctrl+c")
                 await pilot.pause()
                 assert not app.is_running
+            assert app.return_code == 130  # the exit code of an interrupted command
 
     asyncio.run(visit())

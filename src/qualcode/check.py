@@ -16,7 +16,14 @@ from pathlib import Path
 
 from qualcode.codebook.load import LoadedCodebook, merge_codebooks, read_codebook
 from qualcode.codebook.validate import validate
-from qualcode.diagnostics import Diagnostic, Severity, error, sort_diagnostics, warning
+from qualcode.diagnostics import (
+    Diagnostic,
+    Severity,
+    did_you_mean,
+    error,
+    sort_diagnostics,
+    warning,
+)
 from qualcode.errors import QualcodeError
 from qualcode.project import (
     CONFIG_NAME,
@@ -76,7 +83,9 @@ def check_project(project: Project) -> CheckReport:
     report.files_checked += len(loaded)
     report.diagnostics += check_codebooks(loaded)
     if not any(d.severity is Severity.ERROR for d in report.diagnostics):
-        report.diagnostics += _check_corpus_and_codings(project)
+        speakers: set[str] = set()
+        report.diagnostics += _check_corpus_and_codings(project, speakers)
+        report.diagnostics += _unknown_rule_speakers(loaded, speakers)
         report.files_checked += _data_files(project)
     report.diagnostics = sort_diagnostics(report.diagnostics)
     return report
@@ -186,13 +195,50 @@ def _missing_message(what: str, written: str, path: Path, kind: str) -> str:
     return message
 
 
-def _check_corpus_and_codings(project: Project) -> list[Diagnostic]:
+def _unknown_rule_speakers(
+    loaded: Sequence[LoadedCodebook], speakers: set[str]
+) -> list[Diagnostic]:
+    """A rule's `speakers:` value that is no role and nobody's label: the rule never codes.
+
+    `speakers: [interviwer]` was accepted silently, and its code was never applied. Only said
+    when there are transcripts to know the speakers from.
+    """
+    from qualcode.codebook.model import ANY_SPEAKER
+    from qualcode.transcripts import INFORMANT, INTERVIEWER
+
+    if not speakers:
+        return []
+    known = {INTERVIEWER, INFORMANT, ANY_SPEAKER, *speakers}
+    found = []
+    for book in loaded:
+        for code in book.codes:
+            for rule in code.rules:
+                for i, value in enumerate(rule.speakers):
+                    if value.casefold() in known:
+                        continue
+                    pos = book.field_positions.get((rule.id, f"speakers.{i}"))
+                    found.append(
+                        warning(
+                            book.path,
+                            pos,
+                            f"rule {rule.id!r}: speaker {value!r} is not a role and speaks in no "
+                            f"transcript{did_you_mean(value, sorted(known - {ANY_SPEAKER}))}, "
+                            "so it selects no turn",
+                            "unknown-speaker",
+                            "use interviewer, informant, * (everyone) or a speaker's label as "
+                            "`qualcode transcripts` lists it",
+                        )
+                    )
+    return found
+
+
+def _check_corpus_and_codings(project: Project, speakers: set[str]) -> list[Diagnostic]:
     """Transcripts, metadata and codings; hook for the modules that own them."""
     if not project.transcripts_dir.is_dir():
         return []
     from qualcode.transcripts import check_corpus
 
-    found = check_corpus(project)
+    found = check_corpus(project, speakers)
     if project.codings_dir.is_dir():
         from qualcode.store import check_codings
 

@@ -12,8 +12,9 @@ tests. Each row says what to do with one code on one segment:
 action is accept, reject, add, remove or memo (see qualcode.session for what each means). `memo` is
 optional text; with action memo and no code it is a memo on the segment, and an empty memo clears
 the memo. `start`/`end` (offsets into the transcript text, as in the codings files) make an `add`
-cover part of the segment. A YAML file is a list of mappings with the same keys. Other CSV columns
-(the segment text, say) are ignored; a column whose name is close to a known one is reported.
+cover part of the segment; other actions refuse them. A YAML file is a list of mappings with the
+same keys. Other CSV columns (the segment text, say) are ignored; a column whose name is close to a
+known one is reported.
 
 Everything is checked before anything is written, and every problem is reported with its line: an
 unknown transcript or code, a segment that no longer exists, accepting a code nobody proposed, a bad
@@ -442,7 +443,8 @@ def plan_decisions(
                     f"segment {decision.segment!r} does not exist in {tid!r} "
                     f"(it has {ids[0]}..{ids[-1]}); was the transcript edited since the decisions "
                     "were exported?",
-                    f"run `qualcode code {tid} --coder {coder}`, then export the decisions again",
+                    f"`qualcode show {tid}` lists its segments now; fix the row's segment id (ids "
+                    "follow the turns, so they change when turns are added or removed)",
                 )
             )
             continue
@@ -461,6 +463,16 @@ def plan_decisions(
                     decision.line,
                     f"code {decision.code!r} is a category (codable: false) and cannot be applied",
                     "use one of its children",
+                )
+            )
+            continue
+        if decision.action != "add" and (decision.start, decision.end) != (None, None):
+            problems.append(
+                Problem(
+                    decision.line,
+                    f"start/end are given for {decision.action!r}, but only `add` takes a span",
+                    "leave start and end empty (a proposal keeps the span its rule found); to "
+                    "code part of the segment instead, `remove` the code and `add` it with the span",
                 )
             )
             continue

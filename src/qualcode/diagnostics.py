@@ -41,6 +41,10 @@ RULES: dict[str, str] = {
     "counterexample-coded": "a counterexample passage is coded by its own code's rules",
     "shared-keyword": "the same keyword appears in rules of two codes (warning)",
     "self-excluded-rule": "a keyword contains one of its rule's exclude phrases, so never hits (warning)",
+    "unknown-speaker": (
+        "a rule's `speakers:` value is no role and speaks in no transcript, so the rule codes "
+        "nothing (warning)"
+    ),
     "no-codebooks": "the project loads no codebook",
     "config": (
         "qualcode.yaml is inconsistent or unusable: a codebook glob matching nothing, a "

@@ -99,7 +99,8 @@ def decode_text(data: bytes, path: Path, *, encoding: str | None = None, what: s
 # Only transcripts and their metadata CSV have an encoding setting; other files must be UTF-8.
 _FALLBACK_HINT = (
     "save the file as UTF-8, or name its encoding: `encoding: cp1252` under "
-    "`transcripts:` in qualcode.yaml (every command), or `qualcode code --encoding cp1252`"
+    "`transcripts:` in qualcode.yaml (read by every command; `qualcode code --encoding cp1252` "
+    "overrides it for one run of `code` only)"
 )
 _UTF8_HINT = "save the file as UTF-8 (in most editors: Save As, encoding UTF-8)"
 
@@ -117,8 +118,9 @@ def _nul_error(data: bytes, path: Path, what: str) -> InputFileError:
         return InputFileError(
             f"looks like {wide} text saved without a byte-order mark",
             path=path,
-            hint=f"name its encoding: `encoding: {wide}` under `transcripts:` in qualcode.yaml, "
-            f"or `qualcode code --encoding {wide}`; or save it as UTF-8"
+            hint=f"name its encoding: `encoding: {wide}` under `transcripts:` in qualcode.yaml "
+            f"(read by every command; `--encoding {wide}` overrides it for one run of `code`), "
+            "or save it as UTF-8"
             if legacy_ok
             else _UTF8_HINT,
         )

@@ -1368,8 +1368,11 @@ def load_corpus(
     )
 
 
-def check_corpus(project: Project) -> list[Diagnostic]:
-    """Everything `qualcode check` says about transcripts and their metadata."""
+def check_corpus(project: Project, speakers: set[str] | None = None) -> list[Diagnostic]:
+    """Everything `qualcode check` says about transcripts and their metadata.
+
+    `speakers` collects every speaker label and role read (casefolded), for the rules' check.
+    """
     from qualcode.project import display_path
 
     problems: list[TranscriptError | InputFileError] = []
@@ -1407,6 +1410,8 @@ def check_corpus(project: Project) -> list[Diagnostic]:
             continue
         for text in transcript.warnings:
             found.append(warning(f.shown, None, text, "transcript"))
+        if speakers is not None:
+            speakers.update(t.speaker.casefold() for t in transcript.turns if t.speaker)
         csv_row = table.rows.get(f.id) if table else None
         front, _, _ = split_front_matter(transcript.text, f.shown)
         if not csv_row and not front and not csv_unreadable:

@@ -511,10 +511,14 @@ class SessionApp(App[None]):
     """`SessionApp(state).run()`; the caller opens and closes the state (and so the lock)."""
 
     TITLE = "qualcode session"
-    # Ctrl-C quits at once, as in every other command: each decision is already saved.
+    # Ctrl-C quits at once, as in every other command: each decision is already saved. The exit
+    # code says it was an interrupt (130), as the other commands' does.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True)
+        Binding("ctrl+c", "interrupt", "Quit", show=False, priority=True)
     ]
+
+    def action_interrupt(self) -> None:
+        self.exit(return_code=130)
 
     def __init__(self, state: SessionState) -> None:
         super().__init__()

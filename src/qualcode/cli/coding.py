@@ -55,8 +55,8 @@ def code(
         str | None,
         typer.Option(
             "--encoding",
-            help="Encoding of transcripts without a BOM, e.g. cp1252 (default: transcripts."
-            "encoding in qualcode.yaml, else UTF-8).",
+            help="Encoding of transcripts without a BOM, e.g. cp1252, for this run only (default:"
+            " transcripts.encoding in qualcode.yaml, else UTF-8; set it there for every command).",
             show_default=False,
         ),
     ] = None,

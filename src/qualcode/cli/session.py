@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from qualcode.cli.app import app
+from qualcode.cli.app import EXIT_INTERRUPTED, app
 from qualcode.cli.options import CoderOpt, ProjectOpt, QuietOpt
 
 
@@ -68,7 +68,8 @@ def session(
     try:
         from qualcode.tui import SessionApp
 
-        SessionApp(state).run()
+        session_app = SessionApp(state)
+        session_app.run()
     finally:
         state.close()
     for notice in state.take_notices():
@@ -79,6 +80,8 @@ def session(
             f"saved; {coder_name} has reviewed {reviewed}/{total} segments of {state.transcript_id}",
             file=sys.stderr,
         )
+    if session_app.return_code == EXIT_INTERRUPTED:
+        raise typer.Exit(EXIT_INTERRUPTED)
 
 
 @app.command(

@@ -323,6 +323,11 @@ def _parse_rules(value: Any, code_id: str, out: LoadedCodebook) -> list[Rule]:
                 position_of(item["keywords"], i) or pos
             )
         out.field_positions[(rule_id, "regex")] = position_of(item, "regex") or pos
+        if isinstance(item.get("speakers"), list):
+            for i in range(len(item["speakers"])):
+                out.field_positions[(rule_id, f"speakers.{i}")] = (
+                    position_of(item["speakers"], i) or pos
+                )
     return rules
 
 
