@@ -686,3 +686,27 @@ def test_a_group_code_is_not_an_agreement_row(root: Path) -> None:
     assert result.exit_code == 2
     assert "'roles' is a group (codable: false)" in result.stderr
     assert "hint: its codes: convener, funder" in result.stderr
+
+
+def test_merge_keeps_the_coders_memos_and_is_no_coder_of_the_report(copy: Path) -> None:
+    """A merge dropped every memo; the report then counted the consensus as a third coder."""
+    from qualcode.report import agreement_section
+
+    memos = write(copy / "memos.csv", "transcript,segment,code,action,memo\n"
+                  "a1,t2,convener,memo,names the mayor\na1,t2,,memo,a quote for the paper\n")  # fmt: skip
+    decided = invoke("decide", "-p", str(copy), "-c", "alice", str(memos))
+    assert decided.exit_code == 0, decided.output
+    merged = invoke("merge", "-p", str(copy), "--coders", "alice,bob", "--into", "consensus")
+    assert merged.exit_code == 0, merged.output
+    assert consensus(copy, "a1")["t2", "convener"] == (
+        "accepted", "human", "agreed: alice, bob; alice: names the mayor",
+    )  # fmt: skip
+    codings = read_codings(load_project(copy), "consensus", "a1")
+    assert codings is not None and codings.merged_from == ("alice", "bob")
+    assert [n.memo for n in codings.notes if n.segment == "t2"] == ["alice: a quote for the paper"]
+    # `qualcode code` for the consensus keeps the mark
+    assert invoke("code", "-q", "-p", str(copy), "-c", "consensus").exit_code == 0
+    again = read_codings(load_project(copy), "consensus", "a1")
+    assert again is not None and again.merged_from == ("alice", "bob")
+    section = agreement_section(load_project(copy))
+    assert section is not None and section.coders == ["alice", "bob", "carol"]  # no consensus

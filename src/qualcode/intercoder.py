@@ -254,24 +254,30 @@ def merge_coders(project: Project, coders: Sequence[str], into: str) -> MergeSum
         for seg in transcript.segments:
             if seg.id not in reviewed:
                 continue
-            applied: dict[str, list[str]] = {}
+            applied: dict[str, list[tuple[str, Coding]]] = {}
             for coder, cf in per_coder.items():
                 for c in cf.codings if cf else []:
                     if c.segment == seg.id and c.status != "rejected" and not c.stale:
-                        applied.setdefault(c.code, []).append(coder)
+                        applied.setdefault(c.code, []).append((coder, c))
             open_here = False
-            for code, by in sorted(applied.items()):
-                by = sorted(set(by))
-                anchor = anchor_of(transcript.text[seg.start : seg.end])
+            for code, found in sorted(applied.items()):
+                by = sorted({coder for coder, _ in found})
+                # the coders' own span (a selection within the segment), memos and rules are kept
+                start = min(c.start for _, c in found)
+                end = max(c.end for _, c in found)
+                memos = "".join(f"; {coder}: {c.memo}" for coder, c in found if c.memo)
+                rules = tuple(sorted({r for _, c in found for r in c.rules}))
+                anchor = anchor_of(transcript.text[start:end])
                 if len(by) == len(coders):
                     coding = Coding(
                         code,
                         seg.id,
-                        seg.start,
-                        seg.end,
+                        start,
+                        end,
                         origin="human",
                         status="accepted",
-                        memo=f"agreed: {', '.join(by)}",
+                        rules=rules,
+                        memo=f"agreed: {', '.join(by)}{memos}",
                         anchor=anchor,
                     )
                     agreed += 1
@@ -280,12 +286,13 @@ def merge_coders(project: Project, coders: Sequence[str], into: str) -> MergeSum
                     coding = Coding(
                         code,
                         seg.id,
-                        seg.start,
-                        seg.end,
+                        start,
+                        end,
                         origin="human",
                         status="proposed",
+                        rules=rules,
                         memo=f"disagreement: applied by {', '.join(by)}; "
-                        f"not by {', '.join(others)}",
+                        f"not by {', '.join(others)}{memos}",
                         anchor=anchor,
                     )
                     disagreed += 1
@@ -295,9 +302,21 @@ def merge_coders(project: Project, coders: Sequence[str], into: str) -> MergeSum
                     else:
                         open_here = True
                 codings.append(coding)
-            notes.append(SegmentNote(seg.id, seg.start, seg.end, reviewed=not open_here))
+            seg_memos = [
+                f"{coder}: {n.memo}"
+                for coder, cf in per_coder.items()
+                for n in (cf.notes if cf else [])
+                if n.segment == seg.id and n.memo and not n.stale
+            ]
+            # a memo written on the consensus itself (a second merge) is kept over the coders'
+            kept = [n.memo for n in (existing.notes if existing else []) if n.segment == seg.id]
+            memo = next((m for m in kept if m), "; ".join(seg_memos))
+            notes.append(SegmentNote(seg.id, seg.start, seg.end, not open_here, memo))
         if not reviewed and existing is None:
             continue
-        write_codings(project, CodingsFile(transcript_id, into, transcript.sha256, codings, notes))
+        merged = CodingsFile(
+            transcript_id, into, transcript.sha256, codings, notes, merged_from=tuple(coders)
+        )
+        write_codings(project, merged)
         files += 1
     return MergeSummary(files, agreed, disagreed, skipped)

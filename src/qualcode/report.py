@@ -147,13 +147,14 @@ def agreement_section(project: Project) -> AgreementSection | None:
     """None with fewer than two coders; else agreement between the coders who reviewed anything.
 
     Rule-only coders (such as `auto`) have reviewed nothing, so they would contribute only missing
-    data; leaving them out is what lets Cohen's kappa appear when exactly two people reviewed.
+    data; leaving them out is what lets Cohen's kappa appear when exactly two people reviewed. A
+    consensus built by `qualcode merge` is left out too: it agrees with its coders by construction.
     """
     from qualcode.errors import QualcodeError
     from qualcode.intercoder import agreement_rows, coder_decisions, project_agreement
-    from qualcode.store import list_coders
+    from qualcode.store import is_consensus, list_coders
 
-    coders = list_coders(project)
+    coders = [c for c in list_coders(project) if not is_consensus(project, c)]
     if len(coders) < 2:
         return None
     reviewing = [c for c in coders if coder_decisions(project, c)[c]]

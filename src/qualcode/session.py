@@ -135,6 +135,7 @@ def with_records(codings: CodingsFile, records: SegmentRecords) -> CodingsFile:
         codings.sha256,
         kept + list(records.codings),
         notes,
+        codings.merged_from,
     )
 
 

@@ -126,6 +126,9 @@ class CodingsFile:
     sha256: str
     codings: list[Coding] = field(default_factory=list)
     notes: list[SegmentNote] = field(default_factory=list)
+    # The coders `qualcode merge` built this consensus from: it is derived from theirs, so it is
+    # never one of the coders whose agreement is measured.
+    merged_from: tuple[str, ...] = ()
 
     def to_text(self) -> str:
         """The file's text: header, then records by span (a segment's note before its codings)."""
@@ -143,7 +146,7 @@ class CodingsFile:
                 merged.append(_note_line(note))
                 done = at
             lines = merged + lines[done:]
-        return _file_text(self.transcript, self.coder, self.sha256, lines)
+        return _file_text(self.transcript, self.coder, self.sha256, lines, self.merged_from)
 
     def decided(self) -> dict[tuple[str, str], Coding]:
         return {(c.code, c.segment): c for c in self.codings}
@@ -159,13 +162,17 @@ _SEGMENT_FIELDS = attrgetter(
 )
 
 
-def _file_text(transcript: str, coder: str, sha256: str, lines: list[str]) -> str:
-    header = {
+def _file_text(
+    transcript: str, coder: str, sha256: str, lines: list[str], merged_from: Sequence[str] = ()
+) -> str:
+    header: dict[str, Any] = {
         "qualcode_codings": FORMAT_VERSION,
         "transcript": transcript,
         "coder": coder,
         "sha256": sha256,
     }
+    if merged_from:
+        header["merged_from"] = list(merged_from)
     return "\n".join([_ENCODER.encode(header), *lines]) + "\n"
 
 
@@ -375,10 +382,12 @@ def parse_codings(text: str, path: str) -> CodingsFile:
             line=1,
             hint="upgrade qualcode",
         )
+    merged_from = header.get("merged_from", [])
     result = CodingsFile(
         str(header.get("transcript", "")),
         str(header.get("coder", "")),
         str(header.get("sha256", "")),
+        merged_from=tuple(str(c) for c in merged_from) if isinstance(merged_from, list) else (),
     )
     note_fields = set(SegmentNote.__dataclass_fields__)
     for number, line in enumerate(lines[1:], start=2):
@@ -468,6 +477,20 @@ def list_coders(project: Project) -> list[str]:
     return sorted(
         p.name for p in project.codings_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
     )
+
+
+def is_consensus(project: Project, coder: str) -> bool:
+    """Whether `qualcode merge` built this coder (its files' header says whom from)."""
+    folder = project.codings_dir / coder
+    first = next(iter(sorted(folder.glob("*.jsonl"))), None) if folder.is_dir() else None
+    if first is None:
+        return False
+    try:
+        with first.open(encoding="utf-8") as handle:
+            header = json.loads(handle.readline())
+    except (OSError, ValueError):
+        return False  # `qualcode check` reports a broken file
+    return isinstance(header, dict) and bool(header.get("merged_from"))
 
 
 def require_coder(project: Project, coder: str) -> str:
@@ -572,7 +595,8 @@ def reanchor(old: CodingsFile, transcript: Transcript) -> tuple[CodingsFile, int
         else:
             notes.append(replace(n, segment=target.id, start=target.start, end=target.end))
             moved += target.id != n.segment
-    return CodingsFile(old.transcript, old.coder, transcript.sha256, codings, notes), moved, stale
+    moved_file = replace(old, sha256=transcript.sha256, codings=codings, notes=notes)
+    return moved_file, moved, stale
 
 
 @dataclass
@@ -700,7 +724,9 @@ def merge_proposals(
     stale = (sum(c.stale for c in result) if existing else 0) + sum(
         n.stale and bool(n.memo or n.reviewed) for n in current.notes
     )
-    merged = CodingsFile(transcript.id, coder, transcript.sha256, result, current.notes)
+    merged = CodingsFile(
+        transcript.id, coder, transcript.sha256, result, current.notes, current.merged_from
+    )
     return merged, MergeReport(added, kept, removed, moved, stale, tuple(sorted(gone_rules)))
 
 

@@ -199,7 +199,8 @@ def merge(
 ) -> None:
     """Build a consensus coder: agreements accepted, disagreements left open for resolution.
 
-    Only segments every coder reviewed are merged. Re-running keeps decisions already made.
+    Only segments every coder reviewed are merged. Re-running keeps decisions already made. The
+    coders' spans, memos and rules are kept; the report's agreement table leaves the consensus out.
     """
     from qualcode.intercoder import merge_coders
     from qualcode.project import load_project
