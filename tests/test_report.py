@@ -193,6 +193,21 @@ def test_default_grouping_falls_back_to_total(make_project: MakeProject) -> None
     assert "no grouping" in html
 
 
+def test_default_grouping_is_the_first_declared_attribute(make_project: MakeProject) -> None:
+    """A study without partnership_type got an ungrouped report, whatever it declared."""
+    root = code_project(
+        make_project(
+            config="codebooks: [codebooks/*.yaml]\ntranscripts: {folder: transcripts}\n"
+            "metadata:\n  ward: [ICU, ER]\n  shift: [day, night]\n",
+            metadata="id,shift,ward\none,night,ICU\n",
+            transcripts={"one": "Q: Housing?\n\nA: Housing and homes.\n"},
+        )
+    )
+    html = build_report(load_project(root))
+    assert "ICU (n=1)" in html and "ER (n=0)" in html
+    assert "night (n=1)" not in html
+
+
 def test_report_by_other_attribute_and_status(
     evil_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

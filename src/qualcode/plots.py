@@ -287,7 +287,7 @@ def make_plot(
     if kind not in PLOT_KINDS:
         raise UsageError(f"unknown plot {kind!r}", hint="choose one of " + ", ".join(PLOT_KINDS))
     data = load_analysis_data(project, coder, status)
-    groups = default_by(by, data.attributes())
+    groups = default_by(by, data.attributes(), list(project.config.declared_values))
     codebook = project.codebook
     if kind == "cooccur":
         check_attributes(data, groups)  # ignored, but a typo is still a typo

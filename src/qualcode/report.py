@@ -79,15 +79,20 @@ class ReportData:
     version: str = ""
 
 
-def default_by(by: Sequence[str] | None, attributes: Sequence[str]) -> list[str]:
-    """`--by` given: as given. Not given: partnership_type when the project has it, else no groups.
+def default_by(
+    by: Sequence[str] | None, attributes: Sequence[str], declared: Sequence[str] = ()
+) -> list[str]:
+    """`--by` given: as given. Not given: partnership_type when the project has it, else the first
+    attribute declared in qualcode.yaml that transcripts have, else no groups.
 
-    So a project without that attribute still gets a report (one Total column) instead of an error,
-    while a misspelt explicit --by is still reported by the analysis API.
+    So any project gets a report grouped by what it declared (one Total column without), while a
+    misspelt explicit --by is still reported by the analysis API.
     """
     if by:
         return list(by)
-    return [DEFAULT_BY] if DEFAULT_BY in attributes else []
+    if DEFAULT_BY in attributes:
+        return [DEFAULT_BY]
+    return next(([a] for a in declared if a in attributes), [])
 
 
 def gather_report_data(
@@ -104,7 +109,7 @@ def gather_report_data(
     from qualcode.errors import warn
 
     data = load_analysis_data(project, coder, status, keep_text=True)
-    groups = default_by(by, data.attributes())
+    groups = default_by(by, data.attributes(), list(project.config.declared_values))
     codebook = project.codebook
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -635,7 +640,7 @@ def render_quotes(data: ReportData) -> str:
         blocks.append(f'<p class="note">No coded passages for: {names}.</p>')
     caption = (
         f'<p class="caption">{esc(data.quotes_caption)} Highlighted: the words the rules matched. '
-        "Citations: transcript, partnership, speaker, lines.</p>"
+        "Citations: transcript, partnership (where the metadata has one), speaker, lines.</p>"
     )
     return caption + "\n" + "\n".join(blocks)
 

@@ -141,7 +141,7 @@ class CodeSearchScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Add a code: type part of its name or id (↑↓ choose, Enter add)")
-            yield Input(placeholder="e.g. conv", id="query")
+            yield Input(placeholder="part of a code's name or id", id="query")
             results = OptionList(id="results")
             results.can_focus = False
             yield results

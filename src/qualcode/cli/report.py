@@ -18,7 +18,7 @@ ReportByOpt = Annotated[
     typer.Option(
         "--by",
         help="Metadata attribute to group by (repeatable; default: partnership_type when the "
-        "project has it, else no grouping).",
+        "project has it, else the first attribute declared in qualcode.yaml, else no grouping).",
         show_default=False,
     ),
 ]
