@@ -30,7 +30,7 @@ from typer.testing import CliRunner
 
 import qualcode.cli.coding  # registers `qualcode code` (imported for its side effect)
 import qualcode.cli.interchange  # noqa: F401  (registers the commands until cli/__init__ does)
-from conftest import REPO, copy_bundled, write
+from conftest import REPO, MakeProject, copy_bundled, write
 from qualcode.cli import app
 from qualcode.codebook.importers import (
     CodebookHeader,
@@ -902,4 +902,22 @@ def test_a_dotnet_tools_project_imports_positions_memos_and_utf16(tmp_path: Path
     assert load_project(tmp_path / "study").corpus.load("wide").speakers == [
         "Interviewer",
         "Respondent",
+    ]
+
+
+def test_a_qualcode_round_trip_keeps_transcript_ids(
+    make_project: MakeProject, tmp_path: Path, runner: CliRunner
+) -> None:
+    """`t_2` came back as `t-2`, so metadata rows and decisions files no longer matched."""
+    text = "Interviewer: Housing?\n\nMaria Lopez: We build homes.\n"
+    root = make_project(transcripts={"Site A_2": text, "b": text}, metadata=None)
+    assert run(runner, "code", "-q", "-p", str(root)).exit_code == 0
+    assert (
+        run(runner, "export", "qdpx", "-p", str(root), "-o", str(tmp_path / "s.qdpx")).exit_code
+        == 0
+    )
+    import_qdpx(tmp_path / "s.qdpx", tmp_path / "back")
+    assert sorted(p.stem for p in (tmp_path / "back" / "transcripts").glob("*.txt")) == [
+        "Site A_2",
+        "b",
     ]

@@ -859,6 +859,10 @@ def _variable_values(holder: ET.Element, variables: dict[str, str]) -> dict[str,
     return values
 
 
+# A transcript id that is also a safe file name on every system (no separators, no leading dot).
+_KEPT_ID = re.compile(r"[^\W_][\w .()+,-]{0,99}(?<![ .])")
+
+
 def _map_positions(raw: str, origin: str) -> tuple[str, Callable[[int], int], str]:
     """(LF text, raw offset -> LF offset, note): most tools count CRLF as two characters, ATLAS.ti
     as one."""
@@ -1321,13 +1325,18 @@ def import_qdpx(
                 kept.append(selection)
         item.selections = kept
 
-    # Transcript ids: slugs of the source names.
+    # Transcript ids: slugs of the source names; a qualcode export's names are its ids, kept as
+    # they are so that metadata rows, decisions files and scripts still name the same transcripts.
+    from_qualcode = origin.casefold().startswith("qualcode")
     taken_ids: set[str] = set()
     by_transcript: dict[str, _TextSource] = {}
     for item in texts.values():
         suffix = Path(item.name).suffix.casefold()
         stem = Path(item.name).stem if suffix in _TEXT_SUFFIXES else item.name
-        by_transcript[unique_slug(slugify(stem, "transcript"), taken_ids)] = item
+        keep = from_qualcode and _KEPT_ID.fullmatch(item.name) and item.name not in taken_ids
+        by_transcript[
+            unique_slug(item.name if keep else slugify(stem, "transcript"), taken_ids)
+        ] = item
         if item.name in position_notes:
             notes.append(f"{item.name!r}: {position_notes[item.name]}")
 
