@@ -719,6 +719,11 @@ def test_member_count_and_size_caps_are_enforced(tmp_path: Path) -> None:
     with pytest.raises(InterchangeError, match="unpacks to more than"):
         import_qdpx(many, tmp_path / "b", max_bytes=50_000)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    # 30 MB of one letter zips to 30 KB: refused from the archive's directory, before reading it
+    bomb = write(tmp_path / "bomb.qdpx", _zip_bytes({"project.qde": PROJECT_QDE,
+                                                     "Sources/big.txt": b"a" * 30_000_000}))  # fmt: skip
+    with pytest.raises(InterchangeError, match="unpacks to 30 MB from .* KB .* to 1"):
+        import_qdpx(bomb, tmp_path / "c")
 
 
 def test_selection_spanning_turns_becomes_one_coding_per_turn(

@@ -64,6 +64,8 @@ PROJECT_NS = "urn:QDA-XML:project:1.0"
 GUID_NAMESPACE = uuid.UUID("c0076787-450a-51b9-b1fc-cbf19d81148c")
 MAX_QDPX_BYTES = 500_000_000
 MAX_QDPX_MEMBERS = 10_000
+# A member this large that shrank more than this when zipped is a zip bomb, not an interview.
+BOMB_MIN_BYTES, BOMB_RATIO = 20_000_000, 200
 MAX_CODE_DEPTH = 50
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 IMPORTED_CODEBOOK = "codebooks/imported.yaml"
@@ -760,6 +762,15 @@ class _Archive:
                     path=source,
                     hint="a genuine .qdpx never has one; the file may be crafted to write "
                     "outside the target folder",
+                )
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > BOMB_MIN_BYTES and ratio > BOMB_RATIO:
+                raise InterchangeError(
+                    f"refused: archive member {info.filename!r} unpacks to "
+                    f"{info.file_size / 1e6:.0f} MB from {info.compress_size / 1e3:.0f} KB "
+                    f"({ratio:,.0f} to 1; text compresses about 3 to 10 to 1)",
+                    path=source,
+                    hint="a zip bomb, or a crafted file; export the project again",
                 )
             total += info.file_size
             if total > max_bytes:
