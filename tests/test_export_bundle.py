@@ -530,3 +530,9 @@ def test_an_output_path_that_is_a_link_a_pipe_or_a_folder(tmp_path: Path) -> Non
         write_output(tmp_path, "x")
     with pytest.raises(UsageError, match=r"cannot write '.*target\.csv/x\.csv'"):
         write_output(target / "x.csv", "x")  # a file where its folder should be
+
+
+def test_markdown_escapes_what_pandoc_reads_as_sub_and_superscript_or_math() -> None:
+    from qualcode.export import _md_escape
+
+    assert _md_escape("~50% paid $5, ~60% paid 2^3") == "\\~50% paid \\$5, \\~60% paid 2\\^3"

@@ -722,7 +722,7 @@ def test_member_count_and_size_caps_are_enforced(tmp_path: Path) -> None:
     # 30 MB of one letter zips to 30 KB: refused from the archive's directory, before reading it
     bomb = write(tmp_path / "bomb.qdpx", _zip_bytes({"project.qde": PROJECT_QDE,
                                                      "Sources/big.txt": b"a" * 30_000_000}))  # fmt: skip
-    with pytest.raises(InterchangeError, match="unpacks to 30 MB from .* KB .* to 1"):
+    with pytest.raises(InterchangeError, match=r"unpacks to 30 MB from .* KB .* to 1"):
         import_qdpx(bomb, tmp_path / "c")
 
 

@@ -62,7 +62,9 @@ def write_csv(rows: Sequence[Row], columns: Sequence[str], out: TextIO) -> None:
 
 # Characters that are markup inside a Markdown paragraph or table cell, escaped with a backslash
 # (CommonMark lets any ASCII punctuation be escaped); &, < and > become entities.
-_MD_BACKSLASH = frozenset("\\`*_[]|#")
+# `~` (strikethrough, pandoc subscript), `^` (pandoc superscript) and `$` (pandoc math) too:
+# "~50% ... ~60%" became a subscript in a paper built with pandoc.
+_MD_BACKSLASH = frozenset("\\`*_[]|#~^$")
 _MD_ENTITY = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # A cell or quote that starts like a list item ("- x", "+ x", "1. x") would turn into a list.
 _MD_LIST_START = re.compile(r"^([-+]|\d{1,9}[.)])(?=\s|$)")
