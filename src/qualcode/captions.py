@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import html
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qualcode.errors import InterchangeError
+from qualcode.errors import InterchangeError, warn
 
 MAX_CAPTION_BYTES = 100_000_000
 # A silence this long (seconds) between cues of an unlabelled file starts a new paragraph.
@@ -167,17 +168,22 @@ def captions_to_transcript(cues: Sequence[Cue], interviewers: Sequence[str] = ()
             out[-1] += f" {cue.text}"
         previous_end = cue.end
     front = ""
-    if interviewers:
+    wanted = {_label_name(n).casefold() for n in interviewers}
+    if interviewers and not any(_label_name(n).casefold() in wanted for n in names):
+        # One file of a batch (another interviewer's, or captions without names) must not stop
+        # the others: its roles are left to the labels, as for any transcript.
         from qualcode.diagnostics import did_you_mean
 
-        wanted = {_label_name(n).casefold() for n in interviewers}
-        if not any(n.casefold() in wanted for n in names):
-            raise InterchangeError(
-                f"none of the interviewers ({', '.join(interviewers)}) speaks in these captions"
-                f"{did_you_mean(interviewers[0], names)}",
-                hint="speakers: " + (", ".join(names) or "none (the cues carry no names)"),
-            )
-        roles = {n: "interviewer" if n.casefold() in wanted else "informant" for n in names}
+        warn(
+            f"none of the interviewers ({', '.join(interviewers)}) speaks in these captions"
+            f"{did_you_mean(interviewers[0], names)}, so no roles were written: the speakers "
+            f"are {', '.join(names) or 'not named'}; roles come from the labels (INTERVIEWER:, "
+            "or the speaker who asks the questions)"
+        )
+    elif interviewers:
+        roles = {
+            n: "interviewer" if _label_name(n).casefold() in wanted else "informant" for n in names
+        }
         import yaml
 
         front = "---\n" + yaml.safe_dump({"speakers": roles}, sort_keys=False, allow_unicode=True)
@@ -218,10 +224,16 @@ def convert_caption_files(
             )
         text = read_text(source, max_bytes=MAX_CAPTION_BYTES, what="caption file")
         try:
-            converted[target] = captions_to_transcript(parse_captions(text, shown), interviewers)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                converted[target] = captions_to_transcript(
+                    parse_captions(text, shown), interviewers
+                )
         except InterchangeError as exc:
             exc.path = exc.path or shown
             raise
+        for caught_warning in caught:  # said of this file, among many
+            warn(f"{shown}: {caught_warning.message}")
     target_dir.mkdir(parents=True, exist_ok=True)
     for target, transcript in converted.items():
         atomic_write_text(target, transcript)
