@@ -127,6 +127,7 @@ def load_analysis_data(
     project: Project, coder: str | None = None, status: str = "default", *, keep_text: bool = False
 ) -> AnalysisData:
     """Read transcripts (one at a time) and the coder's codings that count under `status`."""
+    from qualcode.autocode import recoder
     from qualcode.intercoder import reviewed_segments
     from qualcode.store import EditedTranscripts, iter_codings
 
@@ -175,7 +176,7 @@ def load_analysis_data(
             texts[transcript.id] = transcript.text
     coded = []
     orphans = 0
-    edited = EditedTranscripts(coder_name)
+    edited = EditedTranscripts(coder_name, recoder(project))
     unreviewed: list[str] = []
     for codings in iter_codings(project, coder_name):
         if codings.transcript not in metadata:

@@ -18,6 +18,7 @@ from qualcode.engine import Matcher, compile_rules, segment_views
 from qualcode.errors import QualcodeError, UsageError, warn
 from qualcode.store import (
     Coding,
+    CodingsFile,
     MergeReport,
     anchor_of,
     first_codings_text,
@@ -53,6 +54,26 @@ def propose_codings(transcript: Transcript, matcher: Matcher) -> list[Coding]:
             proposed_coding(code_id, segment.id, segment.start, segment.end, rule_ids, anchor)
         )
     return proposals
+
+
+def recoder(project: Project) -> Callable[[CodingsFile, Transcript], CodingsFile]:
+    """What `qualcode code` makes of a codings file on an edited transcript, without writing it.
+
+    For the tables and agreement of codings whose transcript changed: they count what the next
+    `qualcode code` would store. The matcher is compiled on first use only (most runs have no
+    edited transcript).
+    """
+    compiled: list[Matcher] = []
+
+    def recode(old: CodingsFile, transcript: Transcript) -> CodingsFile:
+        if not compiled:
+            compiled.append(compile_rules(project.codebook))
+        matcher = compiled[0]
+        proposals = propose_codings(transcript, matcher)
+        merged, _ = merge_proposals(old, proposals, transcript, old.coder, matcher.rule_ids)
+        return merged
+
+    return recode
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,11 @@ def reviewed_segments(codings: CodingsFile) -> set[str]:
 
 def coder_decisions(project: Project, coder: str) -> Decisions:
     """decisions[coder][unit][code] for the coder's reviewed segments (see module docstring)."""
+    from qualcode.autocode import recoder
     from qualcode.store import EditedTranscripts, iter_codings
 
     units: dict[str, dict[str, bool]] = {}
-    edited = EditedTranscripts(coder)
+    edited = EditedTranscripts(coder, recoder(project))
     known = set(project.corpus.ids)
     for codings in iter_codings(project, coder):
         if codings.transcript in known:

@@ -606,6 +606,9 @@ class EditedTranscripts:
     `qualcode code` would store them, and the edits are reported once (`warn`)."""
 
     coder: str
+    # What `qualcode code` does to a file (autocode.recoder): re-anchor, then merge the rules'
+    # proposals on the new text. Without it, only re-anchored, which can place fewer codings.
+    recode: Callable[[CodingsFile, Transcript], CodingsFile] | None = None
     changed: list[str] = field(default_factory=list)
     unplaced: int = 0
 
@@ -616,7 +619,10 @@ class EditedTranscripts:
         if codings.sha256 == sha256:
             return codings
         before = _stale_records(codings)
-        codings, _, _ = reanchor(codings, load())
+        if self.recode is not None:
+            codings = self.recode(codings, load())
+        else:
+            codings, _, _ = reanchor(codings, load())
         self.changed.append(codings.transcript)
         self.unplaced += _stale_records(codings) - before
         return codings
@@ -635,7 +641,8 @@ class EditedTranscripts:
         )
         warn(
             f"{len(self.changed)} transcript(s) changed since {self.coder!r} coded them: {ids}; "
-            f"their codings were re-anchored for this run only{lost}; run `qualcode code "
+            f"their codings were re-anchored (as `qualcode code` would) for this run "
+            f"only{lost}; run `qualcode code "
             f"--coder {self.coder}` to store that"
         )
 
