@@ -35,12 +35,9 @@ ID_COLUMNS = ("id", "transcript", "transcript_id", "file")
 
 # -- speaker labels -------------------------------------------------------------------------------
 
-# Spaces inside a label: Word puts a no-break space after `Interviewer:` (and before the colon in
-# French typing), PDF and typeset text thin and narrow ones.
-_SP = " \t\u00a0\u2002-\u200a\u202f\u205f\u3000"
 # A name: up to six words, the first a word starting with a letter; later ones may be numbers
 # (`Speaker 2`, `Respondent 14`).
-_NAME = rf"[^\W\d_][\w'’.\-]*(?:[{_SP}]+(?:[^\W\d_][\w'’.\-]*|\d{{1,3}})){{0,5}}"
+_NAME = r"[^\W\d_][\w'’.\-]*(?:[ \t]+(?:[^\W\d_][\w'’.\-]*|\d{1,3})){0,5}"
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 # Before a label, skipped: indentation, `>>` (closed captions) or `>` (a Markdown quote), a
 # no-break space, and the invisible marks Word puts
@@ -52,41 +49,41 @@ _LEAD_CHARS = (
 # The colon after a name: ASCII or full-width (Chinese and Japanese typing), then spaces, the end
 # of the line, or straight into a word (`Respondent:The`), never `http://`.
 _COLON = "[:\uff1a]"
-_AFTER = rf"(?:[{_SP}]+|$|(?=[^\W\d_]))"
-_DASH = rf"(?:[-\u2013\u2014|][{_SP}]*)?"  # `00:00:05 - Name`, `[00:00:05] – Name`
+_AFTER = r"(?:[ \t]+|$|(?=[^\W\d_]))"
+_DASH = r"(?:[-\u2013\u2014|][ \t]*)?"  # `00:00:05 - Name`, `[00:00:05] – Name`
 DEFAULT_LABEL_PATTERNS = (
     # [00:01:23] Name: text      (Descript, many transcription services)
-    rf"\[(?P<ts>{_TS})\][{_SP}]*{_DASH}(?P<name>{_NAME}|[^:\uff1a\n]{{1,40}}?)[{_SP}]*{_COLON}{_AFTER}",
+    rf"\[(?P<ts>{_TS})\][ \t]*{_DASH}(?P<name>{_NAME}|[^:\uff1a\n]{{1,40}}?)[ \t]*{_COLON}{_AFTER}",
     # Name (00:01:23): text      (Rev)
-    rf"(?P<name>{_NAME})[{_SP}]*\((?P<ts>{_TS})\)[{_SP}]*{_COLON}?{_AFTER}",
+    rf"(?P<name>{_NAME})[ \t]*\((?P<ts>{_TS})\)[ \t]*{_COLON}?{_AFTER}",
     # 00:01:23 Name: text
-    rf"(?P<ts>{_TS})[{_SP}]+{_DASH}(?P<name>{_NAME})[{_SP}]*{_COLON}{_AFTER}",
+    rf"(?P<ts>{_TS})[ \t]+{_DASH}(?P<name>{_NAME})[ \t]*{_COLON}{_AFTER}",
     # Name  0:03 (alone on a line: Otter.ai; Teams: `Maria Lopez (Guest)   0:12`, `Lopez, Maria`)
-    rf"(?P<name>{_NAME}(?:,[{_SP}]+{_NAME})?)(?:[{_SP}]*\([^()\n]{{1,40}}\))?"
-    rf"[{_SP}]+{_DASH}(?P<ts>{_TS})[{_SP}]*$",
+    rf"(?P<name>{_NAME}(?:,[ \t]+{_NAME})?)(?:[ \t]*\([^()\n]{{1,40}}\))?"
+    rf"[ \t]+{_DASH}(?P<ts>{_TS})[ \t]*$",
     # 00:01:23 Name  (alone on a line, the words below: Zoom, Teams and Rev exports)
-    rf"(?P<ts>{_TS})[{_SP}]+{_DASH}(?P<name>{_NAME})[{_SP}]*$",
+    rf"(?P<ts>{_TS})[ \t]+{_DASH}(?P<name>{_NAME})[ \t]*$",
     # [00:01:23] Name  (alone on a line: Trint)
-    rf"\[(?P<ts>{_TS})\][{_SP}]+{_DASH}(?P<name>{_NAME})[{_SP}]*$",
+    rf"\[(?P<ts>{_TS})\][ \t]+{_DASH}(?P<name>{_NAME})[ \t]*$",
     # [Name] 14:02:05  (Zoom's saved captions, alone on a line or `[Name] 14:02:05 : words`;
     # `[Jane Doe (she/her)]` too)
-    rf"\[(?P<name>{_NAME})(?:[{_SP}]*\([^()\n]{{1,40}}\))?\][{_SP}]+(?P<ts>{_TS})"
-    rf"[{_SP}]*(?:$|{_COLON}{_AFTER})",
+    rf"\[(?P<name>{_NAME})(?:[ \t]*\([^()\n]{{1,40}}\))?\][ \t]+(?P<ts>{_TS})"
+    rf"[ \t]*(?:$|{_COLON}{_AFTER})",
     # Name [00:01:23] text / Name [00:01:23]: text
-    rf"(?P<name>{_NAME})[{_SP}]+\[(?P<ts>{_TS})\][{_SP}]*{_COLON}?{_AFTER}",
+    rf"(?P<name>{_NAME})[ \t]+\[(?P<ts>{_TS})\][ \t]*{_COLON}?{_AFTER}",
     # **Name:** text / **Name**: text / *Name:* text  (Markdown transcripts; also a question
     # set in bold or italics whole: `**Interviewer: Who came?**`, `*Q: How?*`)
-    rf"\*{{1,2}}(?P<name>{_NAME})[{_SP}]*(?:{_COLON}(?:\*{{1,2}})?|\*{{1,2}}[{_SP}]*{_COLON}){_AFTER}",
+    rf"\*{{1,2}}(?P<name>{_NAME})[ \t]*(?:{_COLON}(?:\*{{1,2}})?|\*{{1,2}}[ \t]*{_COLON}){_AFTER}",
     # Name: text / INTERVIEWER: text / Q: text / Speaker 2: text / Doe, Jane: text
     # (also `Name: (00:12)` and `Name: [00:00:12] text`, older Rev and Descript exports)
-    rf"(?P<name>{_NAME}(?:,[{_SP}]+{_NAME})?)[{_SP}]*{_COLON}{_AFTER}(?:[(\[](?P<ts>{_TS})[)\]](?:[{_SP}]+|$))?",
+    rf"(?P<name>{_NAME}(?:,[ \t]+{_NAME})?)[ \t]*{_COLON}{_AFTER}(?:[(\[](?P<ts>{_TS})[)\]](?:[ \t]+|$))?",
     # After the most common form, which they cannot match: most labelled lines never try them.
     # (00:01:23) Name: text
-    rf"\((?P<ts>{_TS})\)[{_SP}]*(?P<name>{_NAME})[{_SP}]*{_COLON}{_AFTER}",
+    rf"\((?P<ts>{_TS})\)[ \t]*(?P<name>{_NAME})[ \t]*{_COLON}{_AFTER}",
     # Interviewer (Jane Doe): text / Respondent (P3): text: the person is part of the name
-    rf"(?P<name>{_NAME})[{_SP}]*\((?P<qual>[^()\n:\uff1a]{{1,40}})\)[{_SP}]*{_COLON}{_AFTER}",
+    rf"(?P<name>{_NAME})[ \t]*\((?P<qual>[^()\n:\uff1a]{{1,40}})\)[ \t]*{_COLON}{_AFTER}",
     # Name<TAB>text  (a two-column table copied as text)
-    rf"(?P<name>{_NAME})[{_SP}]*\t[{_SP}]*(?=\S)",
+    rf"(?P<name>{_NAME})[ \t]*\t[ \t]*(?=\S)",
 )
 
 
@@ -353,6 +350,24 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, str], dict[str, 
 # -- turns and segments ---------------------------------------------------------------------------
 
 
+# Spaces other than space and tab that people put inside a label: Word a no-break space after
+# `Interviewer:` (and French typing one before the colon), typeset and PDF text thin and narrow
+# ones. The label patterns see them as spaces; the text itself is left as it is.
+_WIDE_SPACES = "\u00a0\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+_AS_SPACE = str.maketrans(_WIDE_SPACES, " " * len(_WIDE_SPACES))
+
+
+def _label_text(text: str) -> str:
+    """The text the speaker labels are looked for in: as long as `text`, so every offset holds.
+
+    Translating only when such a space occurs keeps the common case free: a character class
+    of them in every label pattern made parsing 7% slower, and a regex search for them 12%.
+    """
+    if text.isascii() or not any(c in text for c in _WIDE_SPACES):
+        return text
+    return text.translate(_AS_SPACE)
+
+
 def find_turns(
     text: str,
     body_start: int,
@@ -380,7 +395,7 @@ def find_turns(
         literal = "|".join(re.escape(n) for n in sorted(roles, key=len, reverse=True))
         patterns = (
             re.compile(
-                rf"(?:\*\*)?(?P<name>{literal})(?:\*\*)?[{_SP}]*{_COLON}(?:\*\*)?{_AFTER}",
+                rf"(?:\*\*)?(?P<name>{literal})(?:\*\*)?[ \t]*{_COLON}(?:\*\*)?{_AFTER}",
                 re.MULTILINE | re.IGNORECASE,
             ),
             *patterns,
@@ -721,7 +736,7 @@ def _weak_label_pattern(known: Iterable[str]) -> re.Pattern[str]:
     """
     labels = "|".join(re.escape(k) for k in sorted(known, key=lambda k: (-len(k), k)))
     return re.compile(
-        rf"(?:\*\*)?(?P<name>{labels})(?:\.(?:\*\*)?|(?:\*\*)?[{_SP}]*[-\u2013\u2014])(?:[{_SP}]+|$)",
+        rf"(?:\*\*)?(?P<name>{labels})(?:\.(?:\*\*)?|(?:\*\*)?[ \t]*[-\u2013\u2014])(?:[ \t]+|$)",
         re.IGNORECASE,
     )
 
@@ -733,7 +748,7 @@ def _paired(found: Sequence[tuple[int, int, str, str | None]], interviewer: Iter
     return questions >= 2 and len(found) - questions >= 2
 
 
-_BARE = re.compile(rf"(?:#{{1,6}}[ \t]+)?(?:\*\*)?(?P<name>{_NAME})(?:\*\*)?[{_SP}]*")
+_BARE = re.compile(rf"(?:#{{1,6}}[ \t]+)?(?:\*\*)?(?P<name>{_NAME})(?:\*\*)?[ \t]*")
 
 
 def _bare_labels(
@@ -952,7 +967,7 @@ def parse_transcript(
         )
     ignored: list[tuple[str, int]] = []
     unlike_names: list[str] = []
-    turns = find_turns(text, body_start, scanner, roles, ignored, unlike_names)
+    turns = find_turns(_label_text(text), body_start, scanner, roles, ignored, unlike_names)
     if unlike_names:
         names = ", ".join(f"'{name}:'" for name in unlike_names[:5])
         warnings.append(
