@@ -536,3 +536,30 @@ def test_markdown_escapes_what_pandoc_reads_as_sub_and_superscript_or_math() -> 
     from qualcode.export import _md_escape
 
     assert _md_escape("~50% paid $5, ~60% paid 2^3") == "\\~50% paid \\$5, \\~60% paid 2\\^3"
+
+
+def test_outputs_never_overwrite_the_projects_own_files(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    """`report -o transcripts/x.txt` replaced an interview, `export qdpx -o codings/...` a coder's
+    decisions: every -o inside the project's inputs is refused, and nothing is written."""
+    root = make_project()
+    assert invoke("code", "-q", "-p", str(root)).exit_code == 0
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    [codings] = sorted((root / "codings" / "auto").glob("*.jsonl"))[:1]
+    attempts = [
+        ["export", "qdpx", "-o", str(codings)],
+        ["report", "-o", str(root / "transcripts" / "alpha-clt.txt")],
+        ["plot", "heatmap", "-o", str(root / "transcripts" / "fig.svg")],
+        ["codebook", "export", "-f", "md", "-o", str(root / "codebooks" / "small.yaml")],
+        ["export", "summary", "-o", str(root / "codings")],
+        ["report", "-o", str(root / "qualcode.yaml")],
+    ]
+    for args in attempts:
+        result = invoke(*args, "-p", str(root))
+        assert result.exit_code == 2, (args, result.output)
+        assert "would overwrite the project's own" in result.stderr, args
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+    (tmp_path / "afile").write_text("x")
+    blocked = invoke("export", "summary", "-p", str(root), "-o", str(tmp_path / "afile" / "sub"))
+    assert blocked.exit_code == 2 and "cannot create the folder" in blocked.stderr

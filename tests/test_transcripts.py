@@ -1240,6 +1240,43 @@ def test_a_pipe_in_the_transcripts_folder_is_an_error_not_a_hang(
         assert "pipe.txt" in output and "not a regular file" in output
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_device_or_link_loop_among_the_codebooks_is_an_error_not_a_hang(
+    make_project: MakeProject, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FIFO named x.yaml in codebooks/ hung every command, /dev/zero ate the memory, and a
+    link loop ended in an internal error (exit 3)."""
+    root = make_project()
+    books = root / "codebooks"
+    os.mkfifo(books / "pipe.yaml")
+    (books / "zero.yaml").symlink_to("/dev/zero")
+    (books / "a.yaml").symlink_to("b.yaml")
+    (books / "b.yaml").symlink_to("a.yaml")
+    monkeypatch.chdir(root)
+    for args in (["check"], ["code"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        output = result.output + result.stderr
+        assert "internal error" not in output
+        assert "pipe.yaml" in output or "zero.yaml" in output or "a.yaml" in output
+    lines = runner.invoke(app, ["check"]).output
+    assert "codebooks/pipe.yaml: error: is not a regular file" in lines
+    assert "codebooks/zero.yaml: error: is not a regular file" in lines
+    assert (
+        "codebooks/a.yaml: error: is a symbolic link to nothing (a broken link or a loop)" in lines
+    )
+
+
+def test_a_device_named_on_the_command_line_is_read_no_further_than_the_size_cap(
+    tmp_path: Path,
+) -> None:
+    from qualcode.errors import InputFileError
+    from qualcode.textio import read_bytes
+
+    with pytest.raises(InputFileError, match="more than the 0 MB allowed"):
+        read_bytes(Path("/dev/zero"), max_bytes=1000, what="table")
+
+
 def test_a_decoding_error_names_the_files_own_byte_offset_and_the_real_line(
     tmp_path: Path,
 ) -> None:

@@ -186,7 +186,13 @@ def export_summary(
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a folder", hint="choose a folder for -o")
     tables, coder_name = build_tables(project, by, coder=coder, status=status, per_group=per_group)
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create the folder {str(target)!r}: {exc.strerror or exc}",
+            hint="choose a folder for -o whose parent exists as a folder and is writable",
+        ) from exc
     written: list[Path] = []
 
     def emit(name: str, render: Callable[[TextIO], None]) -> None:

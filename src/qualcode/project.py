@@ -84,8 +84,41 @@ def display_path(path: Path) -> str:
     """Paths in messages are relative to the current folder when inside it (clickable, short)."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # RuntimeError: a symlink loop (Python 3.11)
         return str(path)
+
+
+def refuse_project_input(project: Project | None, path: Path, *, what: str = "-o") -> None:
+    """Refuse an output path that would overwrite what the project reads.
+
+    `report -o transcripts/x.txt` replaced an interview with HTML, `export qdpx -o
+    codings/alice/x.jsonl` a coder's decisions with a ZIP: nothing is ever lost, so an output
+    must lie outside the transcripts and codings folders and must not be a codebook or the
+    config. `path` may be a file or the folder a command writes into.
+    """
+    from qualcode.errors import UsageError
+
+    if project is None:
+        return
+    try:
+        target = path.resolve()
+        folders = [project.transcripts_dir.resolve(), project.codings_dir.resolve()]
+        files = [
+            *(p.resolve() for p in project.codebook_paths()),
+            project.metadata_path.resolve(),
+            *([project.config_path.resolve()] if project.config_path else []),
+        ]
+    except (OSError, RuntimeError):  # unresolvable (a link loop): the write reports it
+        return
+    inside = next((f for f in folders if target == f or f in target.parents), None)
+    if inside is not None or target in files:
+        shown = display_path(inside) if inside is not None else display_path(target)
+        raise UsageError(
+            f"{what} {str(path)!r} would overwrite the project's own "
+            + (f"files in {shown}" if inside is not None else shown),
+            hint="write results outside the transcripts, codings and codebook files "
+            "(e.g. -o results/...)",
+        )
 
 
 def find_project_root(start: Path) -> Path | None:

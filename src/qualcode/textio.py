@@ -40,6 +40,12 @@ def read_bytes(
     there hung every command), wrong for a path a user names (`qualcode decide <(...)`).
     """
     if not path.exists():
+        if path.is_symlink():
+            raise InputFileError(
+                f"is a symbolic link to nothing (a broken link or a loop), expected a {what}",
+                path=path,
+                hint="fix or delete the link",
+            )
         raise InputFileError(
             f"{what} not found", path=path, hint="check the path, or run from the project folder"
         )
@@ -59,7 +65,17 @@ def read_bytes(
                 path=path,
                 hint="is this the right file?",
             )
-        return path.read_bytes()
+        if max_bytes is None:
+            return path.read_bytes()
+        with path.open("rb") as handle:  # a device reports size 0: read no more than allowed
+            data = handle.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise InputFileError(
+                f"{what} is more than the {max_bytes / 1e6:.0f} MB allowed",
+                path=path,
+                hint="is this the right file?",
+            )
+        return data
     except PermissionError as exc:
         raise InputFileError("permission denied", path=path) from exc
     except OSError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -70,6 +71,8 @@ def export_codebook(
     from qualcode.export import write_csv, write_markdown
 
     book = load_codebook(project, codebook)
+    if output is not None:
+        _refuse_codebook_input(output, project, codebook)
     if output_format is CodebookFormat.qdc:
         from qualcode.refi import codebook_to_qdc
 
@@ -84,3 +87,20 @@ def export_codebook(
                 write_markdown(rows, CODEBOOK_COLUMNS, out)
     if output is not None:
         print(f"wrote {output}", file=sys.stderr)
+
+
+def _refuse_codebook_input(output: Path, project: Path | None, codebook: list[Path] | None) -> None:
+    """`codebook export -o codebooks/x.yaml` replaced the codebook with its own table."""
+    from qualcode.errors import QualcodeError, UsageError
+    from qualcode.project import load_project, refuse_project_input
+
+    if any(output.resolve() == c.resolve() for c in codebook or ()):
+        raise UsageError(
+            f"-o {str(output)!r} is the codebook being exported",
+            hint="write the export to another file",
+        )
+    try:
+        proj = load_project(project or Path.cwd())
+    except QualcodeError:
+        return  # no project here: nothing of one to overwrite
+    refuse_project_input(proj, output)

@@ -51,9 +51,10 @@ def export_summary_command(
 
     from qualcode.bundle import export_summary
     from qualcode.cli.output import warnings_to_stderr
-    from qualcode.project import load_project
+    from qualcode.project import load_project, refuse_project_input
 
     proj = load_project(project or Path.cwd())
+    refuse_project_input(proj, output)
     command = _command_without_output(sys.argv[1:]) if "qualcode" in sys.argv[0] else ""
     with warnings_to_stderr():
         written = export_summary(

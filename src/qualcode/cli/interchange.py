@@ -148,10 +148,11 @@ def export_qdpx_command(
     description records its qualcode status. The file is identical for identical input.
     """
     from qualcode.cli.output import say
-    from qualcode.project import load_project
+    from qualcode.project import load_project, refuse_project_input
     from qualcode.refi import export_qdpx
 
     proj = load_project(project or Path.cwd())
+    refuse_project_input(proj, output)
     notes = export_qdpx(proj, coder or None, output)
     _say_notes(notes, quiet)
     if not quiet:

@@ -65,9 +65,12 @@ def report(
     The file needs no network and no JavaScript (mail it, archive it, print it); the same project
     and options give a byte-identical file.
     """
+    from qualcode.project import refuse_project_input
     from qualcode.report import build_report, write_report
 
     proj = _project(project)
+    if output is not None:
+        refuse_project_input(proj, output)
     with warnings_to_stderr():
         text = build_report(proj, by or None, coder=coder, status=status, per_group=per_group)
     if output is None:
@@ -109,9 +112,11 @@ def plot(
     --by groups the heatmap's columns and splits the frequency bars; cooccur ignores it.
     """
     from qualcode.plots import make_plot, plot_format, write_figure
+    from qualcode.project import refuse_project_input
 
     plot_format(output)  # fail on a bad suffix before reading the project
     proj = _project(project)
+    refuse_project_input(proj, output)
     with warnings_to_stderr():
         figure = make_plot(proj, kind.value, by or None, coder=coder, status=status)
     write_figure(figure, output)

@@ -71,7 +71,7 @@ def read_codebook(path: Path, display: str | None = None) -> LoadedCodebook:
     shown = display or str(path)
     result = LoadedCodebook(shown)
     try:
-        text = read_text(path, max_bytes=MAX_CODEBOOK_BYTES, what="codebook")
+        text = read_text(path, max_bytes=MAX_CODEBOOK_BYTES, what="codebook", regular=True)
     except InputFileError as exc:
         result.readable = False
         pos = (exc.line, exc.column or 1) if exc.line else None
