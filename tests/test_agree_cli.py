@@ -326,9 +326,19 @@ def test_a_code_nobody_used_says_alpha_is_undefined(root: Path) -> None:
         assert result.exit_code == 0, result.output
         assert "alpha undefined" in result.stdout
         no_nan(result.stdout)
+    # a gate with nothing to measure fails: a CI check must not pass on no data
     gated = agree(root, "--coders", "alice,bob", "--codes", "unused", "--min-alpha", "0.8")
-    assert gated.exit_code == 0
-    assert "note: 1 code(s) with undefined alpha are not gated" in gated.stderr
+    assert gated.exit_code == 1
+    assert "failed: no alpha could be computed, so --min-alpha has nothing to check" in (
+        gated.stderr
+    )
+    some = agree(root, "--coders", "alice,bob", "--codes", "unused,convener", "--min-alpha", "0")
+    assert some.exit_code == 0, some.output
+    assert "note: 1 code(s) with undefined alpha are not gated" in some.stderr
+    for bad in ("nan", "5", "-2"):
+        refused = agree(root, "--coders", "alice,bob", "--min-alpha", bad)
+        assert refused.exit_code == 2, bad
+        assert "--min-alpha must be a number from -1 to 1" in refused.stderr
 
 
 # -- --min-alpha -----------------------------------------------------------------------------------

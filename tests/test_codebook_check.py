@@ -183,10 +183,8 @@ CASES: list[tuple[str, str, list[str], str]] = [
         "invalid-regex-matches-empty",
         codebook_with({"- keywords: [homes]": "- keywords: [homes]\n      - regex: '\\s*'"}),
         [
-            "cb.yaml:9:23: error: counterexample 1 of code 'housing' is coded by rule housing/2 "
-            "(matched ' ') [counterexample-coded]",
-            "cb.yaml:12:16: warning: regex '\\s*' also matches empty text (rule housing/2), so "
-            "it can code almost any segment [invalid-regex]",
+            "cb.yaml:12:16: error: regex '\\s*' also matches empty text (rule housing/2), so "
+            "it would be tried at every character of every transcript [invalid-regex]",
         ],
         "replace * with +",
     ),

@@ -104,3 +104,16 @@ def test_a_long_transcript_is_printed_in_batches_with_nothing_lost_or_doubled() 
         f"[t{i} L{i}-{i}] Ana (informant)" for i in range(1500)
     ]
     assert ANSI.sub("", _styled(view)) == plain.getvalue()
+
+
+def test_escape_sequences_in_a_transcript_never_reach_the_terminal(
+    make_project: MakeProject, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interview holding `ESC]0;...BEL` retitled the terminal through `qualcode quotes`."""
+    hostile = "Interviewer: Hello?\n\nMaria Lopez: homes \x1b]0;PWNED\x07 \x1b[2J housing\n"
+    monkeypatch.chdir(make_project(transcripts={"esc": hostile}, metadata=None))
+    assert runner.invoke(app, ["code", "-q"]).exit_code == 0
+    for args in (["quotes", "--code", "housing"], ["summary"], ["show", "esc"], ["tally"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "\x1b" not in result.stdout and "\x07" not in result.stdout, args

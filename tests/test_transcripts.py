@@ -1267,6 +1267,18 @@ def test_a_pipe_device_or_link_loop_among_the_codebooks_is_an_error_not_a_hang(
     )
 
 
+def test_a_metadata_csv_that_is_a_folder_is_an_error_not_no_metadata(
+    make_project: MakeProject, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(metadata=None)
+    (root / "transcripts" / "metadata.csv").mkdir()
+    monkeypatch.chdir(root)
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 2, result.output
+    assert "metadata.csv: error: is a directory, expected a metadata CSV" in result.output
+    assert "have no metadata" not in result.output
+
+
 def test_a_device_named_on_the_command_line_is_read_no_further_than_the_size_cap(
     tmp_path: Path,
 ) -> None:

@@ -35,7 +35,10 @@ RULES: dict[str, str] = {
     "missing-definition": "a codable code has no definition",
     "bad-color": "a color is not #rgb or #rrggbb",
     "invalid-keyword": "a keyword is empty or has '*' anywhere but at its end",
-    "invalid-regex": "a regex does not compile, or uses a feature the linear-time engine lacks",
+    "invalid-regex": (
+        "a regex does not compile, uses a feature the linear-time engine lacks, or matches "
+        "empty text"
+    ),
     "invalid-rule": "a rule has none or several of keywords/regex/near, or bad near/speakers",
     "example-not-coded": "an example passage is not coded by its own code's rules",
     "counterexample-coded": "a counterexample passage is coded by its own code's rules",

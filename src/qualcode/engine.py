@@ -135,7 +135,11 @@ def compile_regex(pattern: str) -> Any:
             if any(tok in pattern for tok in ("(?=", "(?!", "(?<", "\\1", "\\2"))
             else "see https://github.com/google/re2/wiki/Syntax"
         )
-        raise CodebookError(f"invalid regex {pattern!r}: {reason}", hint=hint) from exc
+        if "too big" in reason or "too large" in reason:
+            hint = "a list of words is a keywords rule: it has no size limit and is faster"
+        shown = pattern if len(pattern) <= 80 else pattern[:77] + "..."
+        reason = reason if len(reason) <= 200 else reason[:197] + "..."  # RE2 quotes the pattern
+        raise CodebookError(f"invalid regex {shown!r}: {reason}", hint=hint) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -1362,7 +1362,9 @@ def load_corpus(
         by_id[path.stem] = path
         files.append(TranscriptFile(path.stem, path, display_path(path)))
     table = None
-    if project.metadata_path.is_file():
+    # exists() or is_symlink(): a folder, pipe or dangling link under that name is reported by
+    # read_bytes, not taken for "no metadata" (a whole study's metadata silently dropped)
+    if project.metadata_path.exists() or project.metadata_path.is_symlink():
         try:
             table = read_metadata_csv(
                 project.metadata_path,
@@ -1397,7 +1399,9 @@ def check_corpus(project: Project, speakers: set[str] | None = None) -> list[Dia
         return [_load_error(exc, "")]
     found: list[Diagnostic] = [_load_error(exc, "") for exc in problems]
     # its error already says why; "no metadata" on every transcript would bury it
-    csv_unreadable = project.metadata_path.is_file() and corpus.metadata_table is None
+    csv_unreadable = (
+        project.metadata_path.exists() or project.metadata_path.is_symlink()
+    ) and corpus.metadata_table is None
     declared = project.config.declared_values
     table = corpus.metadata_table
     config_shown = display_path(project.config_path) if project.config_path else "qualcode.yaml"

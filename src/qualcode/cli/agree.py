@@ -74,6 +74,13 @@ def agree(
     """
     from qualcode.cli.render import render_rows
 
+    if min_alpha is not None and not -1.0 <= min_alpha <= 1.0:  # NaN fails this too
+        from qualcode.errors import UsageError
+
+        raise UsageError(
+            f"--min-alpha must be a number from -1 to 1, not {min_alpha}",
+            hint="alpha is at most 1 (perfect agreement); 0.8 is a common threshold",
+        )
     if reliability_data is not None:
         from qualcode.agreement import krippendorff_alpha, percent_agreement, read_reliability_csv
 
@@ -172,6 +179,14 @@ def _gate(
         return
     below = [a for a in alphas if a is not None and a < min_alpha]
     undefined = sum(a is None for a in alphas)
+    if undefined and undefined == len(alphas):
+        # a CI gate with nothing to measure (no segment both coders reviewed) must not pass
+        print(
+            "failed: no alpha could be computed, so --min-alpha has nothing to check (do both "
+            "coders have reviewed segments in common?)",
+            file=sys.stderr,
+        )
+        raise typer.Exit(EXIT_FINDINGS)
     if undefined:
         print(f"note: {undefined} code(s) with undefined alpha are not gated", file=sys.stderr)
     if below:

@@ -221,23 +221,24 @@ def render_quotes_terminal(records, caption: str) -> None:  # type: ignore[no-un
     from rich.text import Text
 
     from qualcode.cli.output import stdout_console
+    from qualcode.cli.render import terminal_safe
 
     console = stdout_console()
     current = None
     for r in records:
         key = (r["code"], r["group"])
         if key != current:
-            group = f"  [{r['group']}]" if r["group"] != "Total" else ""
+            group = f"  [{terminal_safe(r['group'])}]" if r["group"] != "Total" else ""
             console.print(Text(f"\n{r['name']} ({r['code']}){group}", style="bold"))
             current = key
         body = Text(f"  {r['rank']}. “")
-        quote = Text(r["quote"])
+        quote = Text(terminal_safe(r["quote"]))
         for s, e in r["highlights"]:
             quote.stylize("bold reverse", s, e)
         body.append_text(quote)
         body.append("”")
         console.print(body)
-        console.print(Text(f"     — {r['citation']} [{r['status']}]", style="dim"))
+        console.print(Text(f"     — {terminal_safe(r['citation'])} [{r['status']}]", style="dim"))
     console.print(Text(f"\n{caption}", style="dim"))
 
 

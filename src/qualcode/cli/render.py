@@ -53,7 +53,7 @@ def render_rows(
                 min_width=min(ids, 40) if i == 0 else None,
             )
         for row in rows:
-            table.add_row(*(export._cell(row.get(c)) for c in columns))
+            table.add_row(*(terminal_safe(export._cell(row.get(c))) for c in columns))
         stdout_console(out).print(table)
 
 
@@ -67,6 +67,13 @@ _Line = tuple[str, tuple[tuple[int, int, str], ...]]
 _NO_CONTROLS = str.maketrans(dict.fromkeys([*range(9), *range(11, 32), *range(127, 160)], " "))
 
 
+def terminal_safe(text: str) -> str:
+    """Text from a transcript or a metadata file as the terminal may show it: an escape sequence
+    in an interview (`ESC]0;...`) would retitle or clear the user's terminal. Same length, so
+    highlight offsets still hold."""
+    return text.translate(_NO_CONTROLS)
+
+
 def render_transcript_view(view: TranscriptView, console: Console, *, why: bool = False) -> None:
     """The transcript, segment by segment, with its codings and (with `why`) their hits.
 
@@ -78,7 +85,7 @@ def render_transcript_view(view: TranscriptView, console: Console, *, why: bool 
     if console.no_color and console.soft_wrap:
         out = console.file
         for text, _ in lines:
-            out.write(text.translate(_NO_CONTROLS) + "\n")
+            out.write(terminal_safe(text) + "\n")
         return
     from itertools import islice
 
@@ -88,7 +95,7 @@ def render_transcript_view(view: TranscriptView, console: Console, *, why: bool 
         console.print(
             Text("\n").join(
                 Text(
-                    text.translate(_NO_CONTROLS),
+                    terminal_safe(text),
                     spans=[Span(start, end, style) for start, end, style in spans],
                 )
                 for text, spans in batch
@@ -159,7 +166,7 @@ def render_summary(result: Any, console: Console) -> None:
             table.add_column(column, justify="left" if column == "name" else "right")
         for i, row in enumerate(family.rows):
             name = row["name"] if i == 0 else "  " + row["name"]
-            table.add_row(name, *(str(row[c]) for c in result.columns[2:]))
+            table.add_row(terminal_safe(name), *(str(row[c]) for c in result.columns[2:]))
         console.print(table)
     console.print(Text(result.caption, style="dim"))
     if result.quotes:
@@ -169,12 +176,12 @@ def render_summary(result: Any, console: Console) -> None:
         if q["code"] != current:
             console.print(Text(f"\n{q['name']} ({q['code']})", style="bold"))
             current = q["code"]
-        quote = Text(q["quote"])
+        quote = Text(terminal_safe(q["quote"]))
         for s, e in q["highlights"]:
             quote.stylize("bold reverse", s, e)
-        group = f"[{q['group']}] " if q["group"] != "Total" else ""
+        group = f"[{terminal_safe(q['group'])}] " if q["group"] != "Total" else ""
         line = Text(f"  {group}“")
         line.append_text(quote)
         line.append("”")
         console.print(line)
-        console.print(Text(f"     — {q['citation']}", style="dim"))
+        console.print(Text(f"     — {terminal_safe(q['citation'])}", style="dim"))

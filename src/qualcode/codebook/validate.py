@@ -50,16 +50,21 @@ def validate(
             try:
                 compiled = compile_regex(rule.regex)
                 if compiled.search("") is not None:
+                    # An empty match codes nothing, but one is found at every character: `x*`
+                    # took 7 s a megabyte, a nested one minutes per transcript.
+                    shown = rule.regex if len(rule.regex) <= 80 else rule.regex[:77] + "..."
                     found.append(
-                        warning(
+                        error(
                             rule.location.path,
                             where,
-                            f"regex '{rule.regex}' also matches empty text (rule {rule.id}), so it "
-                            "can code almost any segment",
+                            f"regex '{shown}' also matches empty text (rule {rule.id}), so it "
+                            "would be tried at every character of every transcript",
                             "invalid-regex",
-                            "replace * with + or anchor the pattern on words",
+                            "make it need at least one character: replace * with + (or ? with a "
+                            "word it must contain)",
                         )
                     )
+                    continue
             except CodebookError as exc:
                 found.append(
                     error(
