@@ -1244,3 +1244,41 @@ def test_check_reports_a_span_past_the_end_of_the_transcript(
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 1, result.output
     assert "past the end of the transcript" in result.output
+
+
+def test_a_codings_file_copied_under_another_name_is_refused_not_moved(
+    make_project: MakeProject, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readers trusted the header: a copy made one transcript's decisions another's, which
+    `qualcode code` then re-anchored onto the wrong interview, with `check` saying nothing."""
+    root = make_project()
+    monkeypatch.chdir(root)
+    assert code(runner, "-q").exit_code == 0
+    ids = sorted(SMALL_TRANSCRIPTS)
+    first, second = jsonl(root, ids[0]), jsonl(root, ids[1])
+    second.write_bytes(first.read_bytes())
+    check = runner.invoke(app, ["check"])
+    assert check.exit_code == 1
+    assert f"the header says transcript {ids[0]!r}, but the file is auto/{ids[1]}.jsonl" in (
+        check.output
+    )
+    for args in (["code", "-q"], ["tally"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert f"auto/{ids[1]}.jsonl" in result.stderr
+    assert second.read_bytes() == first.read_bytes()  # left as it was, for the user to fix
+
+
+def test_a_decision_recorded_twice_is_an_error(
+    make_project: MakeProject, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project()
+    monkeypatch.chdir(root)
+    assert code(runner, "-q").exit_code == 0
+    path = jsonl(root, sorted(SMALL_TRANSCRIPTS)[0])
+    lines = path.read_text().splitlines()
+    twin = json.loads(lines[1]) | {"status": "rejected", "memo": "no"}
+    path.write_text("\n".join([*lines, json.dumps(twin)]) + "\n")
+    check = runner.invoke(app, ["check"])
+    assert check.exit_code == 1
+    assert f"code {twin['code']!r} is recorded twice on segment {twin['segment']}" in check.output

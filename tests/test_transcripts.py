@@ -1648,3 +1648,23 @@ def test_a_greeting_or_a_name_in_the_first_turn_is_not_a_header() -> None:
     ):
         transcript = parse_transcript(text, "t", "t.txt")
         assert transcript.turns[0].speaker == "Interviewer" and transcript.turns[0].number == 1
+
+
+def test_front_matter_with_a_key_twice_is_an_error_and_id_cannot_rename_a_row(
+    make_project: MakeProject, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(
+        transcripts={
+            "twice": "---\nmodel: housing\nmodel: worker\n---\nQ: Hello?\nA: Land.\n",
+            "named": "---\nid: twice\n---\nQ: Hello?\nA: Land.\nQ: And?\nA: Homes.\n",
+        },
+        metadata=None,
+    )
+    monkeypatch.chdir(root)
+    result = runner.invoke(app, ["check"])
+    assert (
+        "transcripts/twice.txt:3:1: error: front matter: key 'model' appears twice "
+        "(first at line 2)" in result.output
+    )
+    listed = runner.invoke(app, ["transcripts", "--format", "csv"])
+    assert [line.split(",")[0] for line in listed.stdout.splitlines()[1:]] == ["named"]

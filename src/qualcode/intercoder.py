@@ -309,7 +309,7 @@ def merge_coders(project: Project, coders: Sequence[str], into: str) -> MergeSum
                 for n in (cf.notes if cf else [])
                 if n.segment == seg.id and n.memo and not n.stale
             ]
-            # a memo written on the consensus itself (a second merge) is kept over the coders'
+            # the consensus's own segment memo (written there, or by an earlier merge) is kept
             kept = [n.memo for n in (existing.notes if existing else []) if n.segment == seg.id]
             memo = next((m for m in kept if m), "; ".join(seg_memos))
             notes.append(SegmentNote(seg.id, seg.start, seg.end, not open_here, memo))

@@ -39,8 +39,8 @@ def transcript_rows(
             meta_columns.setdefault(key, None)
         rows.append(
             {
-                "id": transcript.id,
                 **transcript.metadata,
+                "id": transcript.id,  # after: a front matter `id:` must not rename the row
                 "speakers": "; ".join(transcript.speakers),
                 "interviewers": "; ".join(transcript.interviewers),
                 "turns": sum(1 for t in transcript.turns if t.speaker),

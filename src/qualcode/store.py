@@ -439,7 +439,31 @@ def parse_codings_bytes(
     from qualcode.textio import decode_text
 
     path = codings_path(project, coder, transcript_id)
-    return parse_codings(decode_text(data, path, what="codings file"), display_path(path))
+    codings = parse_codings(decode_text(data, path, what="codings file"), display_path(path))
+    if mismatch := _owner_mismatch(codings, coder, transcript_id):
+        raise StoreError(mismatch, path=display_path(path), line=1, hint=_OWNER_HINT)
+    return codings if codings.coder == coder else replace(codings, coder=coder)
+
+
+def _owner_mismatch(codings: CodingsFile, coder: str, transcript_id: str) -> str | None:
+    """Readers trust the header's transcript: a copied file (`cp a.jsonl b.jsonl`) would move one
+    transcript's decisions onto another, re-anchored there by `qualcode code`.
+
+    The folder, not the header, says whose the file is (`cp -r codings/auto codings/alice` starts
+    alice from the rule proposals); the caller takes the folder's coder.
+    """
+    if codings.transcript == transcript_id:
+        return None
+    return (
+        f"the header says transcript {codings.transcript!r}, but the file is "
+        f"{coder}/{transcript_id}.jsonl"
+    )
+
+
+_OWNER_HINT = (
+    "a codings file belongs to the transcript it is named after: restore it from git, or fix its "
+    "header if the file was renamed on purpose"
+)
 
 
 def write_codings(project: Project, codings: CodingsFile) -> Path:
@@ -748,7 +772,11 @@ def iter_codings(project: Project, coder: str) -> Iterable[CodingsFile]:
         from qualcode.project import display_path
         from qualcode.textio import read_text
 
-        yield parse_codings(read_text(path, what="codings file", regular=True), display_path(path))
+        shown = display_path(path)
+        codings = parse_codings(read_text(path, what="codings file", regular=True), shown)
+        if mismatch := _owner_mismatch(codings, coder, path.stem):
+            raise StoreError(mismatch, path=shown, line=1, hint=_OWNER_HINT)
+        yield codings if codings.coder == coder else replace(codings, coder=coder)
 
 
 def check_codings(project: Project) -> list[Diagnostic]:
@@ -784,6 +812,9 @@ def check_codings(project: Project) -> list[Diagnostic]:
                     )
                 )
                 continue
+            if mismatch := _owner_mismatch(cf, coder, path.stem):
+                found.append(error(shown, (1, 1), mismatch, "codings-file", _OWNER_HINT))
+                continue
             if path.stem not in corpus.ids:
                 found.append(
                     error(
@@ -813,7 +844,21 @@ def check_codings(project: Project) -> list[Diagnostic]:
                         f"run `qualcode code --coder {path.parent.name}` to re-anchor them",
                     )
                 )
+            seen: set[tuple[str, str]] = set()
             for coding in sorted(cf.codings, key=_CODING_ORDER):
+                key = (coding.code, coding.segment)
+                if key in seen:  # which of the two decisions counts is undefined
+                    found.append(
+                        error(
+                            shown,
+                            None,
+                            f"code {coding.code!r} is recorded twice on segment {coding.segment}",
+                            "codings-file",
+                            "keep one of the two lines (a hand edit or a merge conflict?)",
+                        )
+                    )
+                if not coding.stale:  # a stale coding keeps its old segment id beside a new one
+                    seen.add(key)
                 if coding.code not in code_ids:
                     found.append(
                         error(

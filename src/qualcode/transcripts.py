@@ -300,6 +300,15 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, str], dict[str, 
             column=exc.column,
             hint="front matter is YAML between two '---' lines at the top of the file",
         ) from exc
+    if loaded.duplicates:  # YAML keeps the last silently; the README promises an error
+        dup = loaded.duplicates[0]
+        raise TranscriptError(
+            f"front matter: key {dup.key!r} appears twice (first at line {dup.first_pos[0] + 1})",
+            path=path,
+            line=dup.pos[0] + 1,
+            column=dup.pos[1],
+            hint="keep one of them",
+        )
     data = loaded.data
     if data is None:
         return {}, {}, match.end()
@@ -1388,7 +1397,7 @@ def load_corpus(
 def check_corpus(project: Project, speakers: set[str] | None = None) -> list[Diagnostic]:
     """Everything `qualcode check` says about transcripts and their metadata.
 
-    `speakers` collects every speaker label and role read (casefolded), for the rules' check.
+    `speakers` collects every speaker label read (casefolded), to check the rules' `speakers:`.
     """
     from qualcode.project import display_path
 
