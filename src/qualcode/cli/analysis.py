@@ -271,9 +271,12 @@ def cooccur(
 ) -> None:
     """Code x code co-occurrence within segments (or transcripts): counts or Jaccard index."""
     from qualcode.analysis import cooccur as cooccur_matrix
+    from qualcode.analysis import load_analysis_data
     from qualcode.cli.render import render_rows
 
     proj = _project(project)
+    # read once: the list of pairs below needs two more matrices of the same codings
+    data = load_analysis_data(proj, coder, status)
     frame = cooccur_matrix(
         proj,
         within=within,
@@ -282,6 +285,7 @@ def cooccur(
         codes=_split(codes),
         coder=coder,
         status=status,
+        data=data,
     )
     if output_format is CooccurFormat.json:
         from qualcode.analysis import _plain
@@ -297,7 +301,7 @@ def cooccur(
         )
         return
     if output_format is CooccurFormat.table and not _matrix_fits(frame):
-        _show_cooccur_pairs(proj, frame, within, level, codes, coder, status)
+        _show_cooccur_pairs(proj, frame, within, level, codes, data)
         return
     rows = [
         {"code": code_id, **{c: frame.loc[code_id, c] for c in frame.columns}}
@@ -321,15 +325,15 @@ def _matrix_fits(frame) -> bool:  # type: ignore[no-untyped-def]
     return len(frame.columns) * (min(widest, 12) + 3) + 30 <= stdout_console().width
 
 
-def _show_cooccur_pairs(proj, frame, within, level, codes, coder, status) -> None:  # type: ignore[no-untyped-def]
+def _show_cooccur_pairs(proj, frame, within, level, codes, data) -> None:  # type: ignore[no-untyped-def]
     """Too many codes for a matrix on screen: the co-occurring pairs, most frequent first."""
     from qualcode.analysis import cooccur as cooccur_matrix
     from qualcode.analysis import cooccur_pairs
     from qualcode.cli.render import render_rows
 
-    options = {"within": within, "level": level, "codes": _split(codes), "coder": coder}
-    counts = cooccur_matrix(proj, measure="count", status=status, **options)
-    jaccard = cooccur_matrix(proj, measure="jaccard", status=status, **options)
+    options = {"within": within, "level": level, "codes": _split(codes), "data": data}
+    counts = cooccur_matrix(proj, measure="count", **options)
+    jaccard = cooccur_matrix(proj, measure="jaccard", **options)
     pairs = sorted(cooccur_pairs(counts, jaccard), key=lambda r: (-r["count"], r["code_a"]))
     for row in pairs:
         row["jaccard"] = round(row["jaccard"], 3)
