@@ -359,6 +359,21 @@ def test_spreadsheet_csv_with_semicolons_categories_and_colors() -> None:
     assert "rows without a code name were skipped (lines 7)" in joined
 
 
+def test_nvivo_code_list_with_hierarchical_names_keeps_the_hierarchy() -> None:
+    data = (
+        "\ufeffName,Description,Files,References\n"
+        "Codes\\Roles,Roles played,3,10\n"
+        "Codes\\Roles\\Contributor,Gives money,2,5\n"
+        "Codes\\Roles\\Convener\\Hosts meetings,Brings people,1,1\n"
+    )
+    text, notes = csv_to_codebook_yaml(data.encode("utf-8"), "nvivo.csv")
+    codes = {c.id: c for c in parse_codebook(text, "s.yaml").codes}
+    assert codes["hosts-meetings"].parent_id == "convener"  # a folder without a row of its own
+    assert codes["contributor"].parent_id == "roles" and codes["roles"].parent_id is None
+    assert codes["convener"].parent_id == "roles" and codes["convener"].codable is False
+    assert any("NVivo's hierarchical names" in n for n in notes)
+
+
 def test_qualcode_csv_export_imports_back_with_ids_and_parents(runner: CliRunner) -> None:
     exported = run(runner, "codebook", "export", "--format", "csv", "-p", str(REPO))
     assert exported.exit_code == 0

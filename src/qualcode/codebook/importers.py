@@ -305,6 +305,46 @@ TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 
 
+def _split_hierarchical_names(entries: list[dict[str, Any]]) -> None:
+    """`Codes\\Roles\\Contributor` -> name `Contributor`, parent `Roles` (NVivo's code lists).
+
+    A folder on a path with no row of its own (`Roles\\Convener` above `...\\Convener\\Hosts`)
+    becomes a group under its own parent, not one at the top.
+    """
+    paths = []
+    for entry in entries:
+        parts = [p.strip() for p in entry["name"].split("\\") if p.strip()]
+        if len(parts) > 1 and parts[0].casefold() in ("codes", "nodes"):
+            parts = parts[1:]  # NVivo's top folder, not a code
+        paths.append(parts or [entry["name"]])
+    known = {tuple(p.casefold() for p in parts) for parts in paths}
+    result: list[dict[str, Any]] = []
+    for entry, parts in zip(entries, paths, strict=True):
+        for depth in range(1, len(parts)):
+            prefix = tuple(p.casefold() for p in parts[:depth])
+            if prefix not in known:
+                known.add(prefix)
+                result.append(
+                    {
+                        **entry,
+                        "name": parts[depth - 1],
+                        "id": "",
+                        "codable": False,
+                        "definition": "",
+                        "use_when": "",
+                        "do_not_use_when": "",
+                        "examples": [],
+                        "counterexamples": [],
+                        "color": "",
+                        "children": [],
+                        "parent": parts[depth - 2] if depth > 1 else "",
+                    }
+                )
+        entry["name"], entry["parent"] = parts[-1], parts[-2] if len(parts) > 1 else ""
+        result.append(entry)
+    entries[:] = result
+
+
 def _find_column(lowered: list[str], names: Sequence[str]) -> int | None:
     return next((lowered.index(n) for n in names if n in lowered), None)
 
@@ -392,6 +432,12 @@ def csv_to_codebook_yaml(data: bytes, source: str) -> tuple[str, list[str]]:
                 "color": cell(row, "color"),
                 "children": [],
             }
+        )
+    if columns["parent"] is None and any("\\" in e["name"] for e in entries):
+        _split_hierarchical_names(entries)
+        notes.append(
+            "names such as 'Roles\\Contributor' (NVivo's hierarchical names) were read as a "
+            "parent and its child"
         )
     if skipped:
         notes.append(
