@@ -226,7 +226,8 @@ def test_tally_transcripts_by_group_with_empty_declared_group_and_unused_code(pr
 def test_tally_segments_counts_a_parent_once_when_two_children_apply(project) -> None:  # type: ignore[no-untyped-def]
     with pytest.warns(UserWarning):
         frame = analysis.tally(project, ["partnership_type"], count="segments", coder="alice")
-    assert frame.attrs["n"] == {"CLT": 9, "ROC": 4, "Worker co-op": 0, "(missing)": 4, "Total": 17}
+    # n counts the informants' turns, not the interviewer's questions (never coded here)
+    assert frame.attrs["n"] == {"CLT": 6, "ROC": 2, "Worker co-op": 0, "(missing)": 2, "Total": 10}
     rows = table(frame)
     # a1 t2 has convener and funder: roles counts it once (2 in CLT: a1 t2, a2 t4), not 3.
     assert rows["roles"] == [2, 1, 0, 1, 4]

@@ -12,7 +12,8 @@ A code's row counts a unit when the code *or any of its descendants* applies, so
 ("roles") show how many units touch any of their children, and `level` / `codes` roll children up.
 Units (`count`): transcripts, segments, informants (a speaker with the informant role in a transcript)
 or partnerships (distinct values of the `partnership` attribute). Group sizes (n) count every unit in
-the group, coded or not, so percentages are shares of the group.
+the group, coded or not, so percentages are shares of the group; for segments, the units that can be
+coded: the informants' turns, and any other segment that was coded.
 """
 
 from __future__ import annotations
@@ -107,6 +108,21 @@ class AnalysisData:
         index: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for key in self.segments:
             index[key[0]].append(key)
+        return dict(index)
+
+    @cached_property
+    def codable_segments(self) -> dict[str, set[tuple[str, str]]]:
+        """The segments a tally of segments counts in n: the informants' turns, and any other
+        segment that was coded (an interviewer's, by a rule for interviewers or by hand).
+
+        The interviewer's questions are never coded by default, so counting them in n made every
+        share of segments smaller by about half.
+        """
+        coded = {(c.transcript, c.segment) for c in self.coded}
+        index: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for key, info in self.segments.items():
+            if info.role == "informant" or key in coded:
+                index[key[0]].add(key)
         return dict(index)
 
     def attributes(self) -> list[str]:
@@ -317,7 +333,7 @@ def _units_of_transcript(data: AnalysisData, transcript_id: str, unit: str) -> s
     if unit == "transcripts":
         return {transcript_id}
     if unit == "segments":
-        return set(data.segments_by_transcript.get(transcript_id, ()))
+        return data.codable_segments.get(transcript_id, set())
     if unit == "informants":
         return {(transcript_id, name) for name in data.informants.get(transcript_id, [])}
     value = data.metadata[transcript_id].get(PARTNERSHIP_ATTR) or f"{MISSING}:{transcript_id}"
