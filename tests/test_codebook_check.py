@@ -644,3 +644,24 @@ def test_a_numeric_regex_is_text_like_a_numeric_keyword() -> None:
         "x.yaml",
     )
     assert [r.regex for r in loaded.codes[0].rules] == ["401"]
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("codes:\n  - id: a\n    name: A\n     definition: d\n", "check the indentation there"),
+        ("codes:\n  - id: a\n    name: A\n   definition: d\n", "check the indentation there"),
+        (
+            "codes:\n  - id: b\n    name: B\n    parent: a\n    definition: d\n",
+            "a code's parent is the code it is nested under",
+        ),
+    ],
+    ids=["indented-too-far", "indented-too-little", "parent-key"],
+)
+def test_hints_say_what_a_new_user_got_wrong(
+    runner: CliRunner, in_tmp: Path, text: str, hint: str
+) -> None:
+    write(in_tmp / "cb.yaml", "codebook: {id: x, title: X}\n" + text)
+    result = runner.invoke(app, ["check", "cb.yaml"])
+    assert result.exit_code == 1
+    assert any(line.startswith("    hint: " + hint) for line in result.stdout.splitlines())

@@ -49,6 +49,15 @@ def type_ok(value: Any, types: tuple[str, ...]) -> bool:
     return False
 
 
+# Keys other tools (or habit) suggest, with where qualcode says the same thing.
+_KEY_HINTS = {
+    "parent": "a code's parent is the code it is nested under (list it in the parent's "
+    "`children:`); ",
+    "parent_id": "a code's parent is the code it is nested under (list it in the parent's "
+    "`children:`); ",
+}
+
+
 def check_mapping(
     mapping: dict[str, Any], fields: dict[str, Field], path: str, context: str
 ) -> list[Diagnostic]:
@@ -62,7 +71,7 @@ def check_mapping(
                     key_position(mapping, key),
                     f"unknown key {key!r} in {context}{did_you_mean(key, fields)}",
                     "unknown-key",
-                    "known keys: " + ", ".join(fields),
+                    _KEY_HINTS.get(key, "") + "known keys: " + ", ".join(fields),
                 )
             )
     for name, spec in fields.items():

@@ -87,7 +87,19 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str | Path) -> Yam
         # the event walk in _check_depth: the same refusal, so the same message.
         return _too_deep(path, mark)
     at_tab = mark is not None and text[mark.index : mark.index + 1] == "\t"
-    hint = _TAB_HINT if at_tab or "'\\t'" in str(problem) else "fix the YAML syntax there"
+    if at_tab or "'\\t'" in str(problem):
+        hint = _TAB_HINT
+    elif any(
+        p in str(problem)
+        for p in ("expected key", "mapping values are not allowed", "expected '-' indicator")
+    ):
+        # what a line indented one step too far or too little does to YAML
+        hint = (
+            "check the indentation there against the lines above: keys of one mapping line up "
+            "exactly, and a list item's keys line up under the first one after its '- '"
+        )
+    else:
+        hint = "fix the YAML syntax there"
     if mark is None:
         return YamlError(f"invalid YAML: {problem}", path=path, hint=hint)
     return YamlError(
