@@ -941,3 +941,24 @@ def test_a_qualcode_round_trip_keeps_transcript_ids(
         "Site A_2",
         "b",
     ]
+
+
+def test_codings_of_a_group_code_are_kept_with_a_note(tmp_path: Path) -> None:
+    """ATLAS.ti codes its groups; such a coding came in without a word, on a `codable: false`."""
+    text = "Interviewer: Who?\nRespondent: The land trust bought the lot.\n"
+    start = text.index("The land")
+    qde = NVIVO_QDE.replace('isCodable="true"', 'isCodable="false"').format(
+        selections=_selection(1, str(start), str(start + 14))
+    )
+    members = {
+        "project.qde": qde.encode("utf-8"),
+        "Sources/emoji.txt": text.encode("utf-8"),
+        "Sources/wide.txt": b"Interviewer: Why?\nRespondent: Money.\n",
+        "Sources/memo.txt": b"m",
+    }
+    path = write(tmp_path / "groups.qdpx", _zip_bytes(members))
+    notes = import_qdpx(path, tmp_path / "study")
+    assert any(
+        n.startswith("kept 1 coding(s) of 'Land', marked not codable in the source (a group)")
+        for n in notes
+    )

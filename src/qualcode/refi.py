@@ -32,7 +32,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 import zlib
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -316,6 +316,12 @@ class _CodebookRead:
     drafts: tuple[DraftCode, ...]
     origin: str
     notes: list[str] = field(default_factory=list)
+
+
+def _all_drafts(drafts: Sequence[DraftCode]) -> Iterator[DraftCode]:
+    for draft in drafts:
+        yield draft
+        yield from _all_drafts(draft.children)
 
 
 def _read_codes(
@@ -1182,6 +1188,12 @@ def import_qdpx(
     rendered = _render_imported(read, source, "imported")
     code_ids = rendered.ids_by_key
     notes += rendered.notes
+    groups = {
+        code_ids[d.key]: d.name
+        for d in _all_drafts(read.drafts)
+        if not d.codable and d.key in code_ids
+    }
+    coded_groups: dict[str, int] = {}
 
     # Coders: one per REFI user, named by the user's name as a slug.
     coder_by_user: dict[str, str] = {}
@@ -1388,6 +1400,8 @@ def import_qdpx(
                 if code_id is None:
                     skipped.add("coding{s} of a code not in the codebook")
                     continue
+                if code_id in groups:
+                    coded_groups[code_id] = coded_groups.get(code_id, 0) + 1
                 if selection.start < 0:
                     skipped.add("coding{s} of a whole source (not a text selection)")
                     continue
@@ -1485,6 +1499,13 @@ def import_qdpx(
         notes.append(
             f"{_plural(merged, 'selection')} merged into another with the same code in the same "
             "segment (qualcode keeps one coding per code and segment, spanning both)"
+        )
+    if coded_groups:  # ATLAS.ti codes its groups; qualcode does not apply a codable: false code
+        notes.append(
+            "kept "
+            + ", ".join(f"{n} coding(s) of {groups[c]!r}" for c, n in sorted(coded_groups.items()))
+            + ", marked not codable in the source (a group): make it `codable: true` in "
+            f"{IMPORTED_CODEBOOK}, or move its codings to one of its children"
         )
     for what, count in sorted(skipped.items()):
         notes.append(f"skipped {count} {_inflect(what, count)}")
