@@ -233,6 +233,14 @@ def test_structural_problems_in_the_file(root: Path) -> None:
     missing = decide(root, "d.csv", "transcript,segment,code\nsecond,t2,convener\n", "-c", "a")
     assert missing.exit_code == 2
     assert "missing column action" in missing.stderr
+    memo_map = decide(
+        root,
+        "m.yaml",
+        "- {transcript: second, segment: t2, code: convener, action: add, memo: {a: 1}}\n",
+        "-c",
+        "a",
+    )
+    assert memo_map.exit_code == 2 and "memo must be text" in memo_map.stderr
     not_a_list = decide(root, "d.yaml", "transcript: second\n", "-c", "a")
     assert not_a_list.exit_code == 2
     assert "must be a list of mappings" in not_a_list.stderr

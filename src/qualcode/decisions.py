@@ -180,6 +180,8 @@ def _decision(values: Mapping[str, Any], line: int, problems: list[Problem]) -> 
     memo = None if memo_value is None or _cell(memo_value) == "" else str(memo_value).strip()
     if action == "memo" and memo_value is not None:
         memo = "" if memo is None else memo
+    if isinstance(memo_value, (dict, list)):  # YAML: `memo: {a: 1}` became the text "{'a': 1}"
+        found.append(Problem(line, "memo must be text", 'quote it: memo: "..."'))
     if not transcript:
         found.append(Problem(line, "no transcript given"))
     if not segment:
