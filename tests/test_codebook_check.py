@@ -665,3 +665,20 @@ def test_hints_say_what_a_new_user_got_wrong(
     result = runner.invoke(app, ["check", "cb.yaml"])
     assert result.exit_code == 1
     assert any(line.startswith("    hint: " + hint) for line in result.stdout.splitlines())
+
+
+def test_rules_on_a_group_code_are_an_error(runner: CliRunner, in_tmp: Path) -> None:
+    """A `rules:` block dedented one step lands on the parent group and stays valid YAML; `code`
+    then proposed a code that `decide` refuses to apply."""
+    write(
+        in_tmp / "cb.yaml",
+        "codebook: {id: x, title: X}\ncodes:\n  - id: g\n    name: G\n    codable: false\n"
+        "    children:\n      - id: a\n        name: A\n        definition: d\n"
+        "    rules:\n      - keywords: [homes]\n",
+    )
+    code, lines, _ = run(runner, "cb.yaml")
+    assert code == 1
+    assert lines == [
+        "cb.yaml:11:9: error: code 'g' is a group (codable: false) but has rule g/1: it would "
+        "propose a code nobody may apply [invalid-rule]"
+    ]

@@ -559,6 +559,11 @@ def test_outputs_never_overwrite_the_projects_own_files(
         result = invoke(*args, "-p", str(root))
         assert result.exit_code == 2, (args, result.output)
         assert "would overwrite the project's own" in result.stderr, args
+    new_codebook = invoke(
+        "codebook", "export", "-p", str(root), "-o", str(root / "codebooks" / "c.yaml")
+    )
+    assert new_codebook.exit_code == 2
+    assert "would be read as one of the project's codebooks" in new_codebook.stderr
     assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
     (tmp_path / "afile").write_text("x")
     blocked = invoke("export", "summary", "-p", str(root), "-o", str(tmp_path / "afile" / "sub"))

@@ -117,3 +117,19 @@ def test_escape_sequences_in_a_transcript_never_reach_the_terminal(
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout, args
+
+
+def test_csv_and_markdown_to_a_terminal_are_made_safe_but_not_to_a_file() -> None:
+    from qualcode.cli.render import render_rows
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    rows = [{"quote": "homes \x1b]0;PWNED\x07 \x1b[2J"}]
+    for fmt in ("csv", "md"):
+        shown, saved = Terminal(), io.StringIO()
+        render_rows(rows, ["quote"], fmt, out=shown)
+        render_rows(rows, ["quote"], fmt, out=saved)
+        assert "\x1b" not in shown.getvalue() and "\x07" not in shown.getvalue()
+        assert "\x1b]0;PWNED" in saved.getvalue().replace("\\]", "]")  # data kept in a file

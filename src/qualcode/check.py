@@ -208,7 +208,11 @@ def _unknown_rule_speakers(
 
     if not speakers:
         return []
-    known = {INTERVIEWER, INFORMANT, ANY_SPEAKER, *speakers}
+    # the roles first, then each label once whatever its case (as written in a transcript)
+    by_key = {k.casefold(): k for k in sorted(speakers, reverse=True)}
+    by_key |= {INTERVIEWER: INTERVIEWER, INFORMANT: INFORMANT}
+    labels = [by_key[k] for k in sorted(by_key)]
+    known = {ANY_SPEAKER, *by_key}
     found = []
     for book in loaded:
         for code in book.codes:
@@ -222,7 +226,7 @@ def _unknown_rule_speakers(
                             book.path,
                             pos,
                             f"rule {rule.id!r}: speaker {value!r} is not a role and speaks in no "
-                            f"transcript{did_you_mean(value, sorted(known - {ANY_SPEAKER}))}, "
+                            f"transcript{did_you_mean(value, labels)}, "
                             "so it selects no turn",
                             "unknown-speaker",
                             "use interviewer, informant, * (everyone) or a speaker's label as "

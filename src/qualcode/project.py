@@ -111,6 +111,13 @@ def refuse_project_input(project: Project | None, path: Path, *, what: str = "-o
     except (OSError, RuntimeError):  # unresolvable (a link loop): the write reports it
         return
     inside = next((f for f in folders if target == f or f in target.parents), None)
+    if inside is None and target not in files and _matches_codebook_glob(project, target):
+        # a new file there would be read as a codebook, and break every command after it
+        raise UsageError(
+            f"{what} {str(path)!r} would be read as one of the project's codebooks (it matches "
+            f"`codebooks:` in {CONFIG_NAME})",
+            hint="write results outside the codebooks folder (e.g. -o results/...)",
+        )
     if inside is not None or target in files:
         shown = display_path(inside) if inside is not None else display_path(target)
         raise UsageError(
@@ -119,6 +126,16 @@ def refuse_project_input(project: Project | None, path: Path, *, what: str = "-o
             hint="write results outside the transcripts, codings and codebook files "
             "(e.g. -o results/...)",
         )
+
+
+def _matches_codebook_glob(project: Project, target: Path) -> bool:
+    import fnmatch
+
+    try:
+        relative = target.relative_to(project.root.resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return any(fnmatch.fnmatch(relative, pattern) for pattern in project.config.codebooks)
 
 
 def find_project_root(start: Path) -> Path | None:

@@ -1397,7 +1397,7 @@ def load_corpus(
 def check_corpus(project: Project, speakers: set[str] | None = None) -> list[Diagnostic]:
     """Everything `qualcode check` says about transcripts and their metadata.
 
-    `speakers` collects every speaker label read (casefolded), to check the rules' `speakers:`.
+    `speakers` collects every speaker label read, to check the rules' `speakers:`.
     """
     from qualcode.project import display_path
 
@@ -1439,7 +1439,7 @@ def check_corpus(project: Project, speakers: set[str] | None = None) -> list[Dia
         for text in transcript.warnings:
             found.append(warning(f.shown, None, text, "transcript"))
         if speakers is not None:
-            speakers.update(t.speaker.casefold() for t in transcript.turns if t.speaker)
+            speakers.update(t.speaker for t in transcript.turns if t.speaker)
         csv_row = table.rows.get(f.id) if table else None
         front, _, _ = split_front_matter(transcript.text, f.shown)
         if not csv_row and not front and not csv_unreadable:

@@ -193,6 +193,7 @@ def quotes(
     hits; no interview is quoted twice for a code while others have candidates.
     """
     from qualcode.analysis import quotes as select_quotes
+    from qualcode.cli.render import to_terminal
 
     proj = _project(project)
     with warnings_to_stderr():
@@ -208,11 +209,11 @@ def quotes(
         from qualcode.export import write_csv
 
         columns = [c for c in frame.columns if c != "highlights"]
-        write_csv(records, columns, sys.stdout)
+        write_csv(records, columns, to_terminal(sys.stdout))
     elif output_format is QuoteFormat.md:
         from qualcode.export import write_quotes_markdown
 
-        write_quotes_markdown(records, sys.stdout, caption=frame.attrs["caption"])
+        write_quotes_markdown(records, to_terminal(sys.stdout), caption=frame.attrs["caption"])
     else:
         render_quotes_terminal(records, frame.attrs["caption"])
 

@@ -83,7 +83,9 @@ def warnings_to_stderr() -> Iterator[None]:
 def output_stream(path: Path | None) -> Iterator[TextIO]:
     """stdout, or a file written atomically when the command succeeds."""
     if path is None:
-        yield sys.stdout
+        from qualcode.cli.render import to_terminal
+
+        yield to_terminal(sys.stdout)
         sys.stdout.flush()
         return
     from qualcode.textio import write_output

@@ -27,6 +27,8 @@ def render_rows(
 
     out = out or sys.stdout
     fmt = str(output_format)
+    if fmt != "table":  # rich makes its own table safe (terminal_safe on every cell)
+        out = to_terminal(out)
     if fmt == "csv":
         export.write_csv(rows, columns, out)
     elif fmt == "json":
@@ -72,6 +74,29 @@ def terminal_safe(text: str) -> str:
     in an interview (`ESC]0;...`) would retitle or clear the user's terminal. Same length, so
     highlight offsets still hold."""
     return text.translate(_NO_CONTROLS)
+
+
+class _TerminalSafe:
+    """A text stream that writes `terminal_safe` text to a terminal (CSV, Markdown, LaTeX)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(terminal_safe(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def to_terminal(stream: TextIO) -> TextIO:
+    """`stream`, made terminal-safe when it is a terminal: `quotes -f csv` printed an
+    interview's escape sequences raw. Redirected to a file or a pipe, the data stays as it is."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return _TerminalSafe(stream) if tty else stream  # type: ignore[return-value]
 
 
 def render_transcript_view(view: TranscriptView, console: Console, *, why: bool = False) -> None:

@@ -34,6 +34,21 @@ def validate(
     found += _duplicate_sibling_names(codebook, positions)
     valid_rules = []
     for rule in codebook.rules:
+        owner = codebook.by_id.get(rule.code_id)
+        if owner is not None and not owner.codable:
+            # a `rules:` block dedented one step lands on the parent group, and stays valid YAML
+            found.append(
+                error(
+                    rule.location.path,
+                    _pos(rule),
+                    f"code {rule.code_id!r} is a group (codable: false) but has rule {rule.id}: "
+                    "it would propose a code nobody may apply",
+                    "invalid-rule",
+                    "is the `rules:` block indented under the right code? Otherwise move the rule "
+                    "to one of the group's children, or make the code codable",
+                )
+            )
+            continue
         if rule.kind == "regex" and rule.regex is not None:
             where = positions.get((rule.id, "regex"), _pos(rule))
             if not rule.regex.strip():
