@@ -81,8 +81,9 @@ def _file_stem(name: str, taken: set[str]) -> str:
     write outside the output folder, and two names that differ only there stay two files.
     """
     stem = re.sub(r"[^\w.-]+", "_", name).strip("._") or "tally"
+    folded = {t.casefold() for t in taken}  # `A` and `a` are one file on macOS and Windows
     unique, n = stem, 1
-    while unique.casefold() in {t.casefold() for t in taken}:
+    while unique.casefold() in folded:
         n += 1
         unique = f"{stem}-{n}"
     return unique

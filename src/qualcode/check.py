@@ -208,9 +208,10 @@ def _unknown_rule_speakers(
 
     if not speakers:
         return []
-    # the roles first, then each label once whatever its case (as written in a transcript)
-    by_key = {k.casefold(): k for k in sorted(speakers, reverse=True)}
-    by_key |= {INTERVIEWER: INTERVIEWER, INFORMANT: INFORMANT}
+    # each label once whatever its case, as a transcript writes it; the roles as roles
+    by_key = {INTERVIEWER: INTERVIEWER, INFORMANT: INFORMANT}
+    for label in sorted(speakers):
+        by_key.setdefault(label.casefold(), label)
     labels = [by_key[k] for k in sorted(by_key)]
     known = {ANY_SPEAKER, *by_key}
     found = []

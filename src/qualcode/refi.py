@@ -32,7 +32,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 import zlib
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -49,6 +49,7 @@ from qualcode.codebook.importers import (
     render_codebook_yaml,
     slugify,
     unique_slug,
+    walk_drafts,
 )
 from qualcode.codebook.model import Code, Codebook
 from qualcode.errors import InterchangeError, QualcodeError, UsageError
@@ -316,12 +317,6 @@ class _CodebookRead:
     drafts: tuple[DraftCode, ...]
     origin: str
     notes: list[str] = field(default_factory=list)
-
-
-def _all_drafts(drafts: Sequence[DraftCode]) -> Iterator[DraftCode]:
-    for draft in drafts:
-        yield draft
-        yield from _all_drafts(draft.children)
 
 
 def _read_codes(
@@ -910,6 +905,8 @@ def _utf16_units(raw: str, source: ET.Element) -> Callable[[int], int] | None:
     unless it runs past the end; so when some selection ends past the text in code points but
     every one fits in UTF-16 units, all of them are read as units.
     """
+    if raw.isascii():
+        return None
     astral = [i for i, c in enumerate(raw) if ord(c) > 0xFFFF]
     if not astral:
         return None
@@ -1190,7 +1187,7 @@ def import_qdpx(
     notes += rendered.notes
     groups = {
         code_ids[d.key]: d.name
-        for d in _all_drafts(read.drafts)
+        for d in walk_drafts(read.drafts)
         if not d.codable and d.key in code_ids
     }
     coded_groups: dict[str, int] = {}

@@ -107,10 +107,11 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _walk(drafts: Iterable[DraftCode]) -> Iterable[DraftCode]:
+def walk_drafts(drafts: Iterable[DraftCode]) -> Iterable[DraftCode]:
+    """Every draft code, each before its children."""
     for draft in drafts:
         yield draft
-        yield from _walk(draft.children)
+        yield from walk_drafts(draft.children)
 
 
 def render_codebook_yaml(
@@ -130,7 +131,7 @@ def render_codebook_yaml(
     notes: list[str] = []
     taken: set[str] = set()
     hinted: dict[int, str] = {}
-    for draft in _walk(drafts):
+    for draft in walk_drafts(drafts):
         hint = draft.id_hint.strip()
         if hint and _SLUG.match(hint) and hint not in taken:
             taken.add(hint)
