@@ -189,6 +189,15 @@ CASES: list[tuple[str, str, list[str], str]] = [
         "replace * with +",
     ),
     (
+        "invalid-regex-only-a-boundary",
+        codebook_with({"- keywords: [homes]": "- keywords: [homes]\n      - regex: 'homes|\\b'"}),
+        [
+            "cb.yaml:12:16: error: regex 'homes|\\b' also matches empty text (rule housing/2), "
+            "so it would be tried at every character of every transcript [invalid-regex]",
+        ],
+        "`\\b` alone is a position",
+    ),
+    (
         "invalid-regex-lookaround",
         codebook_with(
             {"- keywords: [homes]": "- keywords: [homes]\n      - regex: '(?<!no )homes'"}

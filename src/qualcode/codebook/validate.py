@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from qualcode.codebook.load import LoadedCodebook
 from qualcode.codebook.model import Code, Codebook, Rule
@@ -64,7 +65,7 @@ def validate(
                 continue
             try:
                 compiled = compile_regex(rule.regex)
-                if compiled.search("") is not None:
+                if _matches_empty(compiled):
                     # An empty match codes nothing, but one is found at every character: `x*`
                     # took 7 s a megabyte, a nested one minutes per transcript.
                     shown = rule.regex if len(rule.regex) <= 80 else rule.regex[:77] + "..."
@@ -76,7 +77,7 @@ def validate(
                             "would be tried at every character of every transcript",
                             "invalid-regex",
                             "make it need at least one character: replace * with + (or ? with a "
-                            "word it must contain)",
+                            "word it must contain; `\\b` alone is a position, not text)",
                         )
                     )
                     continue
@@ -97,6 +98,15 @@ def validate(
     if examples:
         found += _example_tests(codebook, valid_rules, positions)
     return found
+
+
+# Texts on which a pattern that can match nothing shows it: `x*` on "", `\b` or `$` beside a
+# word, `\B` between letters, `(?m)^` after a line break.
+_EMPTY_PROBES = ("", "a", "ab", " a. ", "é", "1\n2")
+
+
+def _matches_empty(compiled: Any) -> bool:
+    return any(m.start() == m.end() for probe in _EMPTY_PROBES for m in compiled.finditer(probe))
 
 
 def _pos(rule: Rule) -> tuple[int, int]:
