@@ -418,6 +418,23 @@ def test_disagreements_json_equals_the_api(root: Path) -> None:
     ]
 
 
+def test_without_coders_the_reviewing_coders_are_compared(root: Path, tmp_path: Path) -> None:
+    chosen = agree(root, "-f", "json")
+    assert chosen.exit_code == 0, chosen.output
+    assert "comparing alice, bob, carol: the coders who reviewed segments" in chosen.stderr
+    assert chosen.stdout == agree(root, "--coders", "alice,bob,carol", "-f", "json").stdout
+    # a rule-only coder and a consensus are not picked; one reviewer is too few
+    copy = tmp_path / "study"
+    shutil.copytree(root, copy)
+    for coder in ("bob", "carol"):
+        shutil.rmtree(copy / "codings" / coder)
+    assert invoke("code", "--project", str(copy), "--coder", "auto", "--quiet").exit_code == 0
+    alone = agree(copy)
+    assert alone.exit_code == 2
+    assert "agreement needs at least two coders" in alone.stderr
+    assert "coders here: alice, auto" in alone.stderr
+
+
 # -- bad input -------------------------------------------------------------------------------------
 
 
@@ -426,11 +443,10 @@ def test_unknown_coder_one_coder_and_unknown_code(root: Path) -> None:
     assert unknown.exit_code == 2
     assert "no codings for coder 'bobb' (did you mean 'bob'?)" in unknown.stderr
     assert "coders with codings: alice, bob, carol" in unknown.stderr
-    for args in (["--coders", "alice"], []):
-        one = agree(root, *args)
-        assert one.exit_code == 2
-        assert "agreement needs at least two coders" in one.stderr
-        assert "coders here: alice, bob, carol" in one.stderr
+    one = agree(root, "--coders", "alice")
+    assert one.exit_code == 2
+    assert "agreement needs at least two coders" in one.stderr
+    assert "coders here: alice, bob, carol" in one.stderr
     twice = agree(root, "--coders", "alice,alice")
     assert twice.exit_code == 2
     code = agree(root, "--coders", "alice,bob", "--codes", "housng")

@@ -63,6 +63,22 @@ def coder_decisions(project: Project, coder: str) -> Decisions:
     return {coder: units}
 
 
+def reviewing_coders(project: Project) -> list[str]:
+    """The coders whose agreement means something: those who reviewed at least one segment.
+
+    A rule-only coder (such as `auto`) would add only missing data, and a consensus built by
+    `qualcode merge` agrees with its coders by construction, so both are left out.
+    """
+    from qualcode.store import is_consensus, iter_codings, list_coders
+
+    return [
+        coder
+        for coder in list_coders(project)
+        if not is_consensus(project, coder)
+        and any(reviewed_segments(codings) for codings in iter_codings(project, coder))
+    ]
+
+
 def check_coders(project: Project, coders: Sequence[str], purpose: str = "agreement") -> list[str]:
     from qualcode.store import list_coders
 

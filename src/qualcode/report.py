@@ -156,13 +156,13 @@ def agreement_section(project: Project) -> AgreementSection | None:
     consensus built by `qualcode merge` is left out too: it agrees with its coders by construction.
     """
     from qualcode.errors import QualcodeError
-    from qualcode.intercoder import agreement_rows, coder_decisions, project_agreement
+    from qualcode.intercoder import agreement_rows, project_agreement, reviewing_coders
     from qualcode.store import is_consensus, list_coders
 
     coders = [c for c in list_coders(project) if not is_consensus(project, c)]
     if len(coders) < 2:
         return None
-    reviewing = [c for c in coders if coder_decisions(project, c)[c]]
+    reviewing = reviewing_coders(project)
     if len(reviewing) < 2:
         who = ", ".join(reviewing) if reviewing else "none of them"
         return AgreementSection(

@@ -40,7 +40,11 @@ def _coders(value: str | None) -> list[str]:
 def agree(
     coders: Annotated[
         str | None,
-        typer.Option("--coders", help="Comma-separated coders to compare (two or more)."),
+        typer.Option(
+            "--coders",
+            help="Comma-separated coders to compare (two or more). Default: every coder who "
+            "reviewed segments, but not a consensus from `qualcode merge`.",
+        ),
     ] = None,
     codes: Annotated[str | None, typer.Option("--codes", help="Comma-separated code ids.")] = None,
     min_alpha: Annotated[
@@ -111,11 +115,23 @@ def agree(
         _gate([alpha], min_alpha)
         return
 
-    from qualcode.intercoder import agreement_rows, disagreements, project_agreement
+    from qualcode.intercoder import (
+        agreement_rows,
+        disagreements,
+        project_agreement,
+        reviewing_coders,
+    )
     from qualcode.project import load_project
 
     proj = load_project(project or Path.cwd())
     coder_list = _coders(coders)
+    if not coder_list and len(picked := reviewing_coders(proj)) >= 2:
+        coder_list = picked
+        print(
+            f"comparing {', '.join(picked)}: the coders who reviewed segments (choose with "
+            "--coders)",
+            file=sys.stderr,
+        )
     code_list = _coders(codes) or None
     if show_disagreements:
         found = disagreements(proj, coder_list, code_list)
