@@ -1059,8 +1059,8 @@ def read_transcript(
     encoding: str | None = None,
 ) -> Transcript:
     shown = display or str(path)
-    data = read_bytes(path, max_bytes=MAX_TRANSCRIPT_BYTES, what="transcript", regular=True)
     try:
+        data = read_bytes(path, max_bytes=MAX_TRANSCRIPT_BYTES, what="transcript", regular=True)
         text = decode_text(data, path, encoding=encoding, what="transcript")
     except InputFileError as exc:
         exc.path = shown
@@ -1220,9 +1220,11 @@ def find_transcript_files(folder: Path, extensions: Sequence[str]) -> list[Path]
             path = Path(dirpath) / name
             try:
                 path.stat()
-            except OSError as exc:
-                raise TranscriptError(
-                    f"cannot open: {exc.strerror}", path=path, hint="fix or remove the broken link"
+            except OSError as exc:  # unreadable, as `check` counts it: exit 2
+                raise InputFileError(
+                    f"cannot open: {exc.strerror}",
+                    path=_unresolved_display(path),
+                    hint="fix or remove the broken link",
                 ) from exc
             found.append(path)
     return sorted(found)
@@ -1287,8 +1289,10 @@ class Corpus:
         """The hash stored with a transcript's codings, of its text as it is now; read, not
         parsed (agreement needs only to know whether the text changed)."""
         f = self.file(transcript_id)
-        data = read_bytes(f.path, max_bytes=MAX_TRANSCRIPT_BYTES, what="transcript", regular=True)
         try:
+            data = read_bytes(
+                f.path, max_bytes=MAX_TRANSCRIPT_BYTES, what="transcript", regular=True
+            )
             return content_hash(
                 normalize_newlines(
                     decode_text(data, f.path, encoding=self.encoding, what="transcript")
