@@ -563,7 +563,7 @@ def test_pathological_regex_runs_in_linear_time() -> None:
     matcher = Matcher([rule])
     started = time.perf_counter()
     assert matcher.match_passage("a" * 50_000 + "!") == []
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 30  # a hang guard: backtracking takes hours
 
 
 def test_match_with_no_segments_or_no_rules() -> None:
