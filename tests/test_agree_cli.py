@@ -50,9 +50,10 @@ from qualcode.intercoder import (
     disagreements,
     merge_coders,
     project_agreement,
+    reviewed_segments,
 )
 from qualcode.project import load_project
-from qualcode.store import read_codings
+from qualcode.store import Coding, CodingsFile, SegmentNote, read_codings
 from test_agreement import K2011_ALPHA, K2011_UNITS, k2011_csv
 
 runner = CliRunner()
@@ -239,6 +240,21 @@ def test_only_reviewed_segments_are_units(root: Path) -> None:
     assert codes == ["housing", "health", "unused", "convener", "funder"]
     # a1 t5 (alice only) and r1 t2 (bob only) are missing data: 4 units, not 6
     assert [r.n_units for r in results] == [4, 4, 4, 4, 4, 20]
+
+
+def test_a_segment_with_a_proposal_left_open_is_not_reviewed() -> None:
+    """Found by a helper: accepting one proposal and quitting counted the other, never looked at,
+    as applied by both coders (and merge recorded it as agreed)."""
+    both = [Coding("a", "t1", 0, 5, status="accepted"), Coding("b", "t1", 0, 5)]
+    assert reviewed_segments(CodingsFile("x", "alice", "", both)) == set()
+    marked = CodingsFile("x", "alice", "", both, [SegmentNote("t1", 0, 5, reviewed=True)])
+    assert reviewed_segments(marked) == {"t1"}  # moved past: the open one counts as applied
+    decided = [
+        Coding("a", "t1", 0, 5, status="accepted"),
+        Coding("b", "t1", 0, 5, status="rejected"),
+    ]
+    decided += [Coding("c", "t2", 0, 5, origin="human", status="accepted"), Coding("d", "t3", 0, 5)]
+    assert reviewed_segments(CodingsFile("x", "alice", "", decided)) == {"t1", "t2"}
 
 
 def test_agreement_values_per_code_and_overall(root: Path) -> None:
@@ -609,7 +625,8 @@ def test_merge_takes_agreements_and_lists_disagreements(copy: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[0] == (
         "merged 2 transcript(s) into coder 'consensus': 3 agreed coding(s) accepted, "
-        "4 disagreement(s) to resolve; 2 segment(s) not reviewed by every coder were skipped"
+        "4 disagreement(s), 4 still to resolve; 2 segment(s) not reviewed by every coder were "
+        "skipped"
     )
     assert "qualcode decide --coder consensus" in result.stderr
     listed = result.stdout.splitlines()
@@ -651,21 +668,30 @@ def test_merge_takes_agreements_and_lists_disagreements(copy: Path) -> None:
 def test_resolved_disagreements_survive_a_second_merge(copy: Path) -> None:
     project = load_project(copy)
     first = merge_coders(project, ["alice", "bob"], "consensus")
-    assert (first.transcripts, first.agreed, first.disagreed, first.skipped_segments) == (
-        2,
-        3,
-        4,
-        2,
-    )
-    path = write(copy / "resolve.csv", "transcript,segment,code,action\n"
-                 "a1,t2,funder,accept\na1,t2,housing,reject\n")  # fmt: skip
+    assert (first.transcripts, first.agreed, first.disagreed, first.still_open) == (2, 3, 4, 4)
+    assert first.skipped_segments == 2
+    # the consensus resolves two disagreements, rejects an agreement, adds a code of its own and
+    # writes memos, one after merge's: a second merge undoes none of it (found by a helper:
+    # the added code vanished, the rejection and the memos were reset)
+    path = write(copy / "resolve.csv", "transcript,segment,code,action,memo\n"
+                 "a1,t2,funder,accept,\na1,t2,housing,reject,\n"
+                 "a1,t2,convener,reject,not a convener here\n"
+                 "a1,t2,unused,add,the consensus sees it\n"
+                 "a1,t4,health,memo,\"agreed: alice, bob; quote this in the paper\"\n"
+                 "a2,t2,housing,memo,our own memo\n")  # fmt: skip
     decided = invoke("decide", "--project", str(copy), "--coder", "consensus", str(path))
     assert decided.exit_code == 0, decided.output
+    before = consensus(copy, "a1"), consensus(copy, "a2")
     again = invoke("merge", "--project", str(copy), "--coders", "alice,bob", "--into", "consensus")
     assert again.exit_code == 0, again.output
+    assert (consensus(copy, "a1"), consensus(copy, "a2")) == before
     merged = consensus(copy, "a1")
     assert merged["t2", "funder"][0] == "accepted"
     assert merged["t2", "housing"][0] == "rejected"
+    assert merged["t2", "unused"] == ("accepted", "human", "the consensus sees it")
+    # only the one disagreement left open is listed and counted as still to resolve
+    assert "4 disagreement(s), 2 still to resolve" in again.stderr
+    assert len(again.stdout.splitlines()) == 2
     tally = invoke("tally", "-p", str(copy), "-c", "consensus", "--status", "reviewed",
                    "--count", "segments", "--codes", "funder,housing", "-f", "csv")  # fmt: skip
     assert tally.exit_code == 0, tally.output
@@ -674,6 +700,35 @@ def test_resolved_disagreements_survive_a_second_merge(copy: Path) -> None:
         ["housing", "Housing", "1"],
         ["(any code)", "(any code)", "2"],
     ]
+
+
+def test_merge_and_code_wait_for_an_open_session(copy: Path) -> None:
+    """Found by a helper: a session of the consensus held its file in memory and wrote it over
+    the merge (and over `qualcode code`) at the next key, silently."""
+    import os
+    import subprocess
+    import sys
+
+    first = invoke("merge", "-p", str(copy), "--coders", "alice,bob", "--into", "consensus")
+    assert first.exit_code == 0, first.output
+    path = copy / "codings" / "consensus" / "a1.jsonl"
+    before = path.read_bytes()
+    session = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock = copy / "codings" / "consensus" / ".a1.lock"
+        lock.write_text(json.dumps({"pid": session.pid, "host": os.uname().nodename}))
+        merged = invoke("merge", "-p", str(copy), "--coders", "alice,bob", "--into", "consensus")
+        assert merged.exit_code == 2
+        assert "coder 'consensus' already has a session open on 'a1'" in merged.stderr
+        coded = invoke("code", "-p", str(copy), "--coder", "consensus", "a1")
+        assert coded.exit_code == 2
+        assert "coder 'consensus' has a session open on 'a1'" in coded.stderr
+        assert path.read_bytes() == before
+        assert lock.exists()  # the session's, not theirs to remove
+    finally:
+        session.kill()
+        session.wait()
+    assert not list((copy / "codings" / "consensus").glob(".a2.lock"))
 
 
 def test_merge_bad_input(copy: Path) -> None:

@@ -42,6 +42,16 @@ def test_init_creates_a_project_that_checks_clean(
     assert code.exit_code == 0, code.stderr
     assert (target / "codings" / "auto" / "example-interview.jsonl").is_file()
     assert runner.invoke(app, ["check", "--strict"]).exit_code == 0
+    # what a `kill -9` mid-write leaves is ignored by git and named by check
+    assert "codings/*/.*.tmp" in (target / ".gitignore").read_text(encoding="utf-8")
+    leftover = target / "codings" / "auto" / ".example-interview.jsonl.k2j4x1.tmp"
+    leftover.write_text("{", encoding="utf-8")
+    found = runner.invoke(app, ["check"])
+    assert found.exit_code == 0, found.stdout
+    assert found.stdout.startswith(
+        "codings/auto/.example-interview.jsonl.k2j4x1.tmp: warning: temporary file left by an "
+        "interrupted write"
+    )
 
 
 def test_init_in_current_folder(

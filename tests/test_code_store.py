@@ -396,6 +396,63 @@ def test_codings_follow_their_text_when_the_transcript_is_edited(
     assert file_bytes(small / "codings") == again
 
 
+def test_a_decision_on_an_edited_turn_stays_stale_when_ids_shift(
+    make_project: MakeProject, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a helper: with a turn inserted above and the coded turn edited, the acceptance
+    on the old t4 landed on the new t4 (another passage, whose own decision had moved there),
+    which then held the code twice and `check` called qualcode's own file an error."""
+    turns = [
+        "Interviewer: How did it start?",
+        "Maria Lopez: The hospital gave a parcel for homes in 2019.",
+        "Interviewer: And then?",
+        "Maria Lopez: Later the hospital gave staff time to the homes project.",
+    ]
+    root = make_project(transcripts={"r1": "\n\n".join(turns) + "\n"}, metadata=None)
+    monkeypatch.chdir(root)
+    assert code(runner).exit_code == 0
+    edit(root, "r1", lambda cf: decide(cf, "housing", "t2", status="rejected", memo="land"))
+    edit(root, "r1", lambda cf: decide(cf, "housing", "t4", status="accepted", memo="staff"))
+    turns[3] = turns[3].replace("staff time", "staff hours")
+    edited = ["Interviewer: Is the recorder on?", "Maria Lopez: Yes.", *turns]
+    (root / "transcripts" / "r1.txt").write_text("\n\n".join(edited) + "\n", encoding="utf-8")
+    assert code(runner).exit_code == 0
+    housing = [
+        (c.segment, c.status, c.memo, c.stale)
+        for c in load(root, "r1").codings
+        if c.code == "housing"
+    ]
+    assert sorted(housing) == [
+        ("t4", "accepted", "staff", True),  # its text is gone: flagged, not moved
+        ("t4", "rejected", "land", False),  # followed its text from t2
+        ("t6", "proposed", "", False),  # the edited turn: a new proposal to review
+    ]
+    check = runner.invoke(app, ["check"])
+    assert check.exit_code == 0, check.stdout
+    assert "recorded twice" not in check.stdout
+
+
+def test_review_marks_without_codings_follow_an_insertion_above(
+    small: Path, runner: CliRunner
+) -> None:
+    """Found by a helper: one question added at the top made every review mark of a segment with
+    no coding stale, and agreement lost those units."""
+    assert code(runner).exit_code == 0
+    project = load_project(small)
+    segments = {s.id: s for s in project.corpus.load("beta-roc").segments}
+    t2 = segments["t2"]  # no code in it: nothing but the mark says it was reviewed
+
+    def mark(cf: CodingsFile) -> None:
+        cf.notes.append(SegmentNote("t2", t2.start, t2.end, reviewed=True, memo="nothing here"))
+
+    edit(small, "beta-roc", mark)
+    path = small / "transcripts" / "beta-roc.txt"
+    path.write_text("Q: Is it on?\n\nA: Yes.\n\n" + path.read_text(), encoding="utf-8")
+    assert code(runner).exit_code == 0
+    notes = [(n.segment, n.reviewed, n.memo, n.stale) for n in load(small, "beta-roc").notes]
+    assert notes == [("t4", True, "nothing here", False)]
+
+
 def test_a_coding_whose_text_is_gone_is_flagged_stale_not_dropped(
     small: Path, runner: CliRunner
 ) -> None:
@@ -713,7 +770,10 @@ def test_invalid_coder_in_config(
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ('{"code": "housing", "segment": "t2", "start": 1', "corrupt codings record"),
+        (
+            '{"code": "housing", "segment": "t2", "start": 1',
+            ":3:48: error: corrupt codings record: invalid JSON: Expecting ',' delimiter",
+        ),
         ("[1, 2]", "a record must be a JSON object"),
         (
             '{"code": "housing", "segment": "t2", "start": 1, "end": 2, "status": "maybe"}',
@@ -741,8 +801,10 @@ def test_corrupt_codings_file_names_file_and_line(
 
     result = code(runner)
     assert result.exit_code == 2
-    assert "codings/auto/alpha-clt.jsonl:3: error: corrupt codings record" in result.stderr
+    assert "codings/auto/alpha-clt.jsonl:3:" in result.stderr
+    assert "error: corrupt codings record" in result.stderr
     assert message in result.stderr
+    assert "line 1 column" not in result.stderr  # json's own words contradicted the line
     assert "Traceback" not in result.stderr
     assert "1 transcript could not be coded (see above); the others were." in result.stderr
     assert path.read_bytes() == corrupt  # never overwritten
@@ -759,13 +821,21 @@ def test_corrupt_codings_file_names_file_and_line(
     for command in (["tally"], ["summary"]):
         other = runner.invoke(app, command)
         assert other.exit_code == 2, command
-        assert "codings/auto/alpha-clt.jsonl:3: error: corrupt codings record" in other.stderr
+        assert "codings/auto/alpha-clt.jsonl:3:" in other.stderr
+        assert "error: corrupt codings record" in other.stderr
         assert "Traceback" not in other.stderr
 
+    # check lists every corrupt line at once, not only the first
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[3] = '{"code": "health", "segment": "t4", "status": accepted}'
+    path.write_text("\n".join(lines), encoding="utf-8")
     check = runner.invoke(app, ["check"])
     assert check.exit_code == 1
-    assert "codings/auto/alpha-clt.jsonl:3:1: error: corrupt codings record" in check.stdout
-    assert "[codings-file]" in check.stdout
+    assert "codings/auto/alpha-clt.jsonl:3:" in check.stdout
+    assert (
+        "codings/auto/alpha-clt.jsonl:4:47: error: corrupt codings record: invalid JSON: "
+        "Expecting value [codings-file]"
+    ) in check.stdout
 
 
 def test_codings_file_without_a_header(small: Path, runner: CliRunner) -> None:
@@ -813,7 +883,7 @@ def test_jobs_2_writes_the_same_files_as_jobs_1(tmp_path: Path, runner: CliRunne
     path.write_text(path.read_text().replace('"end"', '"end" 1', 1), encoding="utf-8")
     bad = runner.invoke(app, ["code", "--jobs", "2", "--project", str(two)])
     assert bad.exit_code == 2
-    assert "riverbend-clt.jsonl:2: error: corrupt codings record" in bad.stderr
+    assert "riverbend-clt.jsonl:2:71: error: corrupt codings record" in bad.stderr
     assert "coded 13 transcripts" in bad.stderr
 
 

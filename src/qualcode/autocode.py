@@ -26,6 +26,7 @@ from qualcode.store import (
     parse_codings_bytes,
     proposed_coding,
     read_codings_bytes,
+    refuse_if_in_session,
     validate_coder_name,
     write_codings_text,
 )
@@ -141,6 +142,7 @@ def _code_in_memory(
     change (a re-run with the same text and rules leaves every file, and its mtime, alone).
     """
     try:
+        refuse_if_in_session(project, coder, transcript_id)
         transcript = project.corpus.load(transcript_id)
         stored = read_codings_bytes(project, coder, transcript_id)
         text: str | None

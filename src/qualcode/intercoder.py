@@ -2,15 +2,16 @@
 
 Units are segments. A coder has *reviewed* a segment when their file marks it reviewed (a session
 moved past it, or `decide` touched it) or when they decided something on it (accepted, rejected or
-added a code). For a reviewed segment, a code is present when the coder's coding of it is accepted,
-human-added, or still proposed (not rejected); absent otherwise. Segments a coder has not reviewed are
-missing data for that coder (Krippendorff's alpha handles them; they never count as "absent").
+added a code) and left no rule proposal open there. For a reviewed segment, a code is present when
+the coder's coding of it is accepted, human-added, or still proposed (not rejected); absent
+otherwise. Segments a coder has not reviewed are missing data for that coder (Krippendorff's alpha
+handles them; they never count as "absent").
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +20,10 @@ from qualcode.diagnostics import did_you_mean
 from qualcode.errors import QualcodeError, UsageError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from qualcode.project import Project
-    from qualcode.store import CodingsFile
+    from qualcode.store import Coding, CodingsFile
 
 Decisions = dict[str, dict[str, dict[str, bool]]]
 
@@ -30,11 +33,22 @@ def unit_id(transcript: str, segment: str) -> str:
 
 
 def reviewed_segments(codings: CodingsFile) -> set[str]:
+    """Segments marked reviewed, and those with a decision and no rule proposal left open.
+
+    The second part is what a session's `q` leaves (see `qualcode.session`); a segment where
+    one proposal was accepted and another is still open is not reviewed: the open one was
+    never looked at, so counting it as applied would inflate agreement.
+    """
     reviewed = {n.segment for n in codings.notes if n.reviewed and not n.stale}
-    reviewed |= {
-        c.segment for c in codings.codings if c.status != "proposed" or c.origin == "human"
-    }
-    return reviewed
+    decided, still_open = set(), set()
+    for c in codings.codings:
+        if c.stale:
+            continue
+        if c.status != "proposed" or c.origin == "human":
+            decided.add(c.segment)
+        else:
+            still_open.add(c.segment)
+    return reviewed | (decided - still_open)
 
 
 def coder_decisions(project: Project, coder: str) -> Decisions:
@@ -212,6 +226,19 @@ def disagreements(
     return found
 
 
+def open_in(project: Project, coder: str) -> set[tuple[str, str, str]]:
+    """(transcript, segment, code) of the coder's codings still proposed: for a consensus, the
+    disagreements not yet resolved."""
+    from qualcode.store import iter_codings
+
+    return {
+        (cf.transcript, c.segment, c.code)
+        for cf in iter_codings(project, coder)
+        for c in cf.codings
+        if c.status == "proposed" and not c.stale
+    }
+
+
 def _unit_sort_key(unit: str) -> tuple[str, list[int]]:
     transcript, segment = unit.split("#", 1)
     return transcript, [int(part[1:]) for part in segment.split(".") if part[1:].isdigit()]
@@ -227,7 +254,33 @@ class MergeSummary:
     transcripts: int
     agreed: int
     disagreed: int
+    still_open: int  # disagreements the consensus has not decided yet
     skipped_segments: int
+
+
+_AGREED = "agreed: "
+_DISAGREED = "disagreement: applied by "
+
+
+def _as_merged(coding: Coding) -> bool:
+    """Whether a consensus record is as `merge` wrote it: accepted as agreed, or an open
+    disagreement, with merge's memo. Anything else was decided in the consensus."""
+    if coding.origin != "human":
+        return False
+    if coding.status == "accepted":
+        return coding.memo.startswith(_AGREED)
+    return coding.status == "proposed" and coding.memo.startswith(_DISAGREED)
+
+
+def _decided_in_consensus(old: Coding, new: Coding) -> bool:
+    """Keep `old` over what merge computes now? Yes when the consensus changed it: another
+    status, its own memo, or text added after merge's memo. A record still as merged is redone,
+    so a coder's change of mind or memo reaches the consensus."""
+    if old.stale:
+        return False
+    if not _as_merged(old):
+        return True
+    return old.status == new.status and old.memo != new.memo and old.memo.startswith(new.memo)
 
 
 def merge_coders(project: Project, coders: Sequence[str], into: str) -> MergeSummary:
@@ -238,15 +291,7 @@ def merge_coders(project: Project, coders: Sequence[str], into: str) -> MergeSum
     in `qualcode session --coder <into>` or with `qualcode decide`. Running merge again keeps every
     decision already made in the consensus file.
     """
-    from qualcode.store import (
-        Coding,
-        CodingsFile,
-        SegmentNote,
-        anchor_of,
-        read_codings,
-        validate_coder_name,
-        write_codings,
-    )
+    from qualcode.store import acquire_lock, codings_path, release_lock, validate_coder_name
 
     coders = check_coders(project, coders, "merging")
     validate_coder_name(into)
@@ -254,9 +299,38 @@ def merge_coders(project: Project, coders: Sequence[str], into: str) -> MergeSum
         raise UsageError(
             f"--into {into!r} is one of the merged coders", hint="use e.g. --into consensus"
         )
-    agreed = disagreed = skipped = 0
+    ids = [
+        tid
+        for tid in project.corpus.ids
+        if all(codings_path(project, c, tid).exists() for c in coders)
+    ]
+    made = [d for d in (project.codings_dir / into,) if not d.exists()]
+    locks: list[Path] = []
+    try:  # a session of the consensus holds its file in memory and would write over the merge
+        for tid in ids:
+            locks.append(acquire_lock(project, into, tid)[0])
+        return _merge(project, coders, into, ids)
+    finally:
+        for lock in locks:
+            release_lock(lock)
+        for folder in made:  # an empty coder folder would look like a coder
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+
+
+def _merge(project: Project, coders: list[str], into: str, ids: list[str]) -> MergeSummary:
+    from qualcode.store import (
+        Coding,
+        CodingsFile,
+        SegmentNote,
+        anchor_of,
+        read_codings,
+        write_codings,
+    )
+
+    agreed = disagreed = still_open = skipped = 0
     files = 0
-    for transcript_id in project.corpus.ids:
+    for transcript_id in ids:
         per_coder = {c: read_codings(project, c, transcript_id) for c in coders}
         if any(cf is None for cf in per_coder.values()):
             continue
@@ -283,41 +357,31 @@ def merge_coders(project: Project, coders: Sequence[str], into: str) -> MergeSum
                 start = min(c.start for _, c in found)
                 end = max(c.end for _, c in found)
                 memos = "".join(f"; {coder}: {c.memo}" for coder, c in found if c.memo)
-                rules = tuple(sorted({r for _, c in found for r in c.rules}))
-                anchor = anchor_of(transcript.text[start:end])
                 if len(by) == len(coders):
-                    coding = Coding(
-                        code,
-                        seg.id,
-                        start,
-                        end,
-                        origin="human",
-                        status="accepted",
-                        rules=rules,
-                        memo=f"agreed: {', '.join(by)}{memos}",
-                        anchor=anchor,
-                    )
+                    status, memo = "accepted", f"{_AGREED}{', '.join(by)}{memos}"
                     agreed += 1
                 else:
                     others = [c for c in coders if c not in by]
-                    coding = Coding(
-                        code,
-                        seg.id,
-                        start,
-                        end,
-                        origin="human",
-                        status="proposed",
-                        rules=rules,
-                        memo=f"disagreement: applied by {', '.join(by)}; "
-                        f"not by {', '.join(others)}{memos}",
-                        anchor=anchor,
-                    )
+                    status = "proposed"
+                    memo = f"{_DISAGREED}{', '.join(by)}; not by {', '.join(others)}{memos}"
                     disagreed += 1
-                    old = previous.get((code, seg.id))
-                    if old is not None and old.status != "proposed":
-                        coding = replace(coding, status=old.status, memo=old.memo or coding.memo)
-                    else:
-                        open_here = True
+                coding = Coding(
+                    code,
+                    seg.id,
+                    start,
+                    end,
+                    origin="human",
+                    status=status,
+                    rules=tuple(sorted({r for _, c in found for r in c.rules})),
+                    memo=memo,
+                    anchor=anchor_of(transcript.text[start:end]),
+                )
+                old = previous.pop((code, seg.id), None)
+                if old is not None and _decided_in_consensus(old, coding):
+                    coding = old  # a re-run never undoes what the consensus decided
+                if coding.status == "proposed":
+                    open_here = True
+                    still_open += 1
                 codings.append(coding)
             seg_memos = [
                 f"{coder}: {n.memo}"
@@ -329,6 +393,11 @@ def merge_coders(project: Project, coders: Sequence[str], into: str) -> MergeSum
             kept = [n.memo for n in (existing.notes if existing else []) if n.segment == seg.id]
             memo = next((m for m in kept if m), "; ".join(seg_memos))
             notes.append(SegmentNote(seg.id, seg.start, seg.end, not open_here, memo))
+        # What the consensus added or decided that this merge does not produce is kept, and so
+        # is everything outside the segments merged now; only merge's own records are redone.
+        codings += [c for c in previous.values() if c.segment not in reviewed or not _as_merged(c)]
+        merged_here = {n.segment for n in notes}
+        notes += [n for n in (existing.notes if existing else []) if n.segment not in merged_here]
         if not reviewed and existing is None:
             continue
         merged = CodingsFile(
@@ -336,4 +405,4 @@ def merge_coders(project: Project, coders: Sequence[str], into: str) -> MergeSum
         )
         write_codings(project, merged)
         files += 1
-    return MergeSummary(files, agreed, disagreed, skipped)
+    return MergeSummary(files, agreed, disagreed, still_open, skipped)

@@ -36,7 +36,18 @@ def scaffold_project(target: Path) -> list[Path]:
         written.append(target / name)
     atomic_write_text(target / SCHEMA_FILE, schema_text())
     written.append(target / SCHEMA_FILE)
+    if not (target / ".gitignore").exists():  # a folder already in git keeps its own
+        atomic_write_text(target / ".gitignore", GITIGNORE)
+        written.append(target / ".gitignore")
     return written
+
+
+# Everything else in a project is data to commit, codings included.
+GITIGNORE = """\
+# qualcode: a session's lock file and an interrupted write's temporary file are not data
+codings/*/.*.lock
+codings/*/.*.tmp
+"""
 
 
 def schema_text() -> str:

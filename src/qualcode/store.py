@@ -361,8 +361,12 @@ def _check_types(fields: dict[str, Any]) -> None:
             raise TypeError(f"{name} must be true or false")
 
 
-def parse_codings(text: str, path: str) -> CodingsFile:
-    """Parse a codings file; any corrupt line raises StoreError naming the line."""
+def parse_codings(text: str, path: str, bad_lines: list[StoreError] | None = None) -> CodingsFile:
+    """Parse a codings file; a corrupt line raises StoreError naming the line and column.
+
+    With `bad_lines`, corrupt records are collected there and skipped instead, so that `check`
+    can list every one at once.
+    """
     lines = text.split("\n")
     try:
         header = json.loads(lines[0])
@@ -407,13 +411,23 @@ def parse_codings(text: str, path: str) -> CodingsFile:
                 _check_types(note.__dict__)
                 result.notes.append(note)
         except (json.JSONDecodeError, TypeError, ValueError, RecursionError) as exc:
-            reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else exc
-            raise StoreError(
+            column = None
+            if isinstance(exc, RecursionError):
+                reason: object = "JSON nested too deeply"
+            elif isinstance(exc, json.JSONDecodeError):  # its "line 1 column 107" is this line's
+                reason, column = f"invalid JSON: {exc.msg}", exc.colno
+            else:
+                reason = exc
+            problem = StoreError(
                 f"corrupt codings record: {reason}",
                 path=path,
                 line=number,
+                column=column,
                 hint="fix the line (one JSON object per line) or restore the file from git",
-            ) from exc
+            )
+            if bad_lines is None:
+                raise problem from exc
+            bad_lines.append(problem)
     return result
 
 
@@ -613,6 +627,8 @@ def reanchor(old: CodingsFile, transcript: Transcript) -> tuple[CodingsFile, int
             target = by_id.get(n.segment)
             if target is not None and (target.start, target.end) != (n.start, n.end):
                 target = None  # cannot tell whether it is still the same passage
+            if target is None:
+                target = _shifted_with_neighbours(n, old.codings, codings, transcript)
         if target is None:
             notes.append(replace(n, stale=True))
             stale += 1
@@ -687,6 +703,36 @@ def _nearest_occurrence(text: str, quote: str, near: int) -> int:
 
 
 # What a new proposal renews in a rule coding the coder already has (its decision and memo stay).
+def _shifted_with_neighbours(
+    note: SegmentNote, before: Sequence[Coding], after: Sequence[Coding], transcript: Transcript
+) -> Segment | None:
+    """The segment a note's passage moved to, when the codings found by their text on both
+    sides of it moved by the same distance and a segment has exactly the shifted bounds.
+
+    Review marks of segments with no coding have no text to follow; without this, one question
+    added at the top of an interview made every such mark stale.
+    """
+    shifts = sorted(
+        (was.start, now.start - was.start)
+        for was, now in zip(before, after, strict=True)
+        if not now.stale and not was.stale
+    )
+    left = [d for start, d in shifts if start < note.start]
+    right = [d for start, d in shifts if start >= note.end]
+    sides = ([left[-1]] if left else []) + ([right[0]] if right else [])
+    if not sides or len(set(sides)) != 1:
+        return None
+    shift = sides[0]
+    return next(
+        (
+            s
+            for s in transcript.segments
+            if (s.start, s.end) == (note.start + shift, note.end + shift)
+        ),
+        None,
+    )
+
+
 _renewed = attrgetter("rules", "start", "end", "anchor")
 
 
@@ -708,8 +754,20 @@ def merge_proposals(
         old = CodingsFile(transcript.id, coder, transcript.sha256)
     current, moved, _ = reanchor(old, transcript)
     existing: dict[tuple[str, str], list[Coding]] = {}
+    # A stale coding's segment id names a passage of the old text. The rules' proposal on the
+    # segment with that id now may take it over (a typo fixed in that turn), but not when that
+    # segment is another old passage, found by its text: after a turn inserted above, t4 is the
+    # old t2, and a decision on the old t4 must not land there.
+    claimed = {
+        new.segment
+        for was, new in zip(old.codings, current.codings, strict=True)
+        if not new.stale and new.segment != was.segment
+    }
+    live = {(c.code, c.segment) for c in current.codings if not c.stale}
     for c in current.codings:
-        existing.setdefault((c.code, c.segment), []).append(c)
+        renewable = not c.stale or (c.segment not in claimed and (c.code, c.segment) not in live)
+        key = (c.code, c.segment if renewable else "\0" + c.segment)  # "\0": no proposal's key
+        existing.setdefault(key, []).append(c)
     result: list[Coding] = []
     added = kept = removed = 0
     gone_rules: set[str] = set()
@@ -794,23 +852,41 @@ def check_codings(project: Project) -> list[Diagnostic]:
     lengths: dict[str, int] = {}
     segment_ids: dict[str, set[str]] = {}
     for coder in list_coders(project):
+        for leftover in sorted((project.codings_dir / coder).glob(".*.jsonl.*.tmp")):
+            found.append(
+                warning(
+                    display_path(leftover),
+                    None,
+                    "temporary file left by an interrupted write (the codings file beside it "
+                    "is complete: old or new, never partial)",
+                    "codings-file",
+                    "delete it, and do not commit it (`qualcode init` writes a .gitignore "
+                    "for such files)",
+                )
+            )
         for path in sorted((project.codings_dir / coder).glob("*.jsonl")):
             shown = display_path(path)
             try:
                 from qualcode.textio import read_text
 
-                cf = parse_codings(read_text(path, what="codings file", regular=True), shown)
-            except (StoreError, Exception) as exc:
-                line = getattr(exc, "line", None)
-                found.append(
-                    error(
-                        shown,
-                        (line, 1) if line else None,
-                        getattr(exc, "message", str(exc)),
-                        "codings-file",
-                        getattr(exc, "hint", "") or "",
-                    )
+                bad_lines: list[StoreError] = []
+                cf = parse_codings(
+                    read_text(path, what="codings file", regular=True), shown, bad_lines
                 )
+                if bad_lines:
+                    raise ExceptionGroup("corrupt records", bad_lines)
+            except (StoreError, Exception) as exc:
+                for problem in exc.exceptions if isinstance(exc, ExceptionGroup) else [exc]:
+                    line = getattr(problem, "line", None)
+                    found.append(
+                        error(
+                            shown,
+                            (line, getattr(problem, "column", None) or 1) if line else None,
+                            getattr(problem, "message", str(problem)),
+                            "codings-file",
+                            getattr(problem, "hint", "") or "",
+                        )
+                    )
                 continue
             if mismatch := _owner_mismatch(cf, coder, path.stem):
                 found.append(error(shown, (1, 1), mismatch, "codings-file", _OWNER_HINT))
@@ -847,7 +923,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
             seen: set[tuple[str, str]] = set()
             for coding in sorted(cf.codings, key=_CODING_ORDER):
                 key = (coding.code, coding.segment)
-                if key in seen:  # which of the two decisions counts is undefined
+                if not coding.stale and key in seen:  # which decision counts is undefined
                     found.append(
                         error(
                             shown,
@@ -935,6 +1011,32 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _live_holder(path: Path) -> int | None:
+    """The pid of the live process on this machine that holds a lock file, if any."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        pid = int(info.get("pid", 0))
+        host = info.get("host", "")
+    except (OSError, ValueError, AttributeError, RecursionError):  # gone, or not our lock file
+        return None
+    return pid if pid and host == os.uname().nodename and _pid_alive(pid) else None
+
+
+def refuse_if_in_session(project: Project, coder: str, transcript_id: str) -> None:
+    """For writers that do not take the lock (`qualcode code`): a session holds the whole file
+    in memory and would write its copy over theirs at the next key."""
+    path = lock_path(project, coder, transcript_id)
+    if path.exists() and (pid := _live_holder(path)) and pid != os.getpid():
+        from qualcode.project import display_path
+
+        raise StoreError(
+            f"coder {coder!r} has a session open on {transcript_id!r} (pid {pid}); it would "
+            "overwrite these codings",
+            path=display_path(path),
+            hint="close the session (q), then run the command again",
+        )
+
+
 def acquire_lock(project: Project, coder: str, transcript_id: str) -> tuple[Path, str | None]:
     """Create the lock file; returns (path, message about a cleared stale lock or None)."""
     path = lock_path(project, coder, transcript_id)
@@ -944,13 +1046,7 @@ def acquire_lock(project: Project, coder: str, transcript_id: str) -> tuple[Path
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            try:
-                info = json.loads(path.read_text(encoding="utf-8"))
-                pid = int(info.get("pid", 0))
-                host = info.get("host", "")
-            except (OSError, ValueError, AttributeError, RecursionError):  # not our lock file
-                pid, host = 0, ""
-            if pid and host == os.uname().nodename and _pid_alive(pid):
+            if pid := _live_holder(path):
                 raise StoreError(
                     f"coder {coder!r} already has a session open on {transcript_id!r} (pid {pid})",
                     path=path,

@@ -230,7 +230,8 @@ def merge(
 ) -> None:
     """Build a consensus coder: agreements accepted, disagreements left open for resolution.
 
-    Only segments every coder reviewed are merged. Re-running keeps decisions already made. The
+    Only segments every coder reviewed are merged. Re-running keeps what the consensus decided
+    (statuses, added codes, memos) and redoes only records still as merged. The
     coders' spans, memos and rules are kept; the report's agreement table leaves the consensus out.
     """
     from qualcode.intercoder import merge_coders
@@ -240,7 +241,8 @@ def merge(
     summary = merge_coders(proj, _coders(coders), into)
     print(
         f"merged {summary.transcripts} transcript(s) into coder {into!r}: {summary.agreed} agreed "
-        f"coding(s) accepted, {summary.disagreed} disagreement(s) to resolve"
+        f"coding(s) accepted, {summary.disagreed} disagreement(s), {summary.still_open} still "
+        "to resolve"
         + (
             f"; {summary.skipped_segments} segment(s) not reviewed by every coder were skipped"
             if summary.skipped_segments
@@ -248,10 +250,13 @@ def merge(
         ),
         file=sys.stderr,
     )
-    if summary.disagreed:
-        from qualcode.intercoder import disagreements
+    if summary.still_open:
+        from qualcode.intercoder import disagreements, open_in
 
+        still = open_in(proj, into)
         for d in disagreements(proj, _coders(coders)):
+            if (d.transcript, d.segment, d.code) not in still:
+                continue
             print(
                 f"{d.transcript} {d.segment} (lines {d.lines}) {d.code}: applied by "
                 f"{', '.join(d.applied_by)}; not by {', '.join(d.not_applied_by)}"
