@@ -40,9 +40,13 @@ HYPHENS = "\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d"
 
 def ref_fold(ch: str) -> str:
     """One character as the matcher compares it (length-preserving)."""
+    if "\uff01" <= ch <= "\uff5e":  # full-width Latin: ＬＩＮＥ is LINE
+        ch = chr(ord(ch) - 0xFEE0)
     low = ch.lower()
     if len(low) != 1:
         low = low[0]  # only 'İ' -> 'i' + combining dot: compared as plain 'i'
+    if low == "\u0131":  # Turkish dotless ı: `I` lowers to `i`
+        return "i"
     if low in APOSTROPHES:
         return "'"
     if low in HYPHENS:
@@ -62,10 +66,13 @@ def ref_word_char(ch: str) -> bool:
 
 def ref_edge(ch: str) -> bool:
     """A keyword's edge needs a word boundary unless its script is written without spaces."""
-    spaceless = any(
-        unicodedata.name(ch, "").startswith(script)
-        for script in ("CJK ", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
-    )
+    spaceless = (
+        any(
+            unicodedata.name(ch, "").startswith(script)
+            for script in ("CJK ", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
+        )
+        or ch in "\u3005\u3006\u3007\u303b"
+    )  # 々 〆 〇 〻: Japanese iteration and ideographic marks
     return ref_word_char(ch) and not spaceless
 
 
@@ -86,13 +93,14 @@ def ref_find(norm: str, keyword: str) -> list[tuple[int, int]]:
     i = norm.find(pattern)
     while i >= 0:
         at, i = i, norm.find(pattern, i + 1)
-        if ref_edge(pattern[0]) and at > 0 and ref_word_char(norm[at - 1]):
+        # next to Han or kana there is no word to be inside: APP in 下载了APP以后 is a word
+        if ref_edge(pattern[0]) and at > 0 and ref_edge(norm[at - 1]):
             continue
         end = at + len(pattern)
         if stem:
-            while end < n and ref_word_char(norm[end]):
+            while end < n and ref_edge(norm[end]):
                 end += 1
-        elif ref_edge(pattern[-1]) and end < n and ref_word_char(norm[end]):
+        elif ref_edge(pattern[-1]) and end < n and ref_edge(norm[end]):
             continue
         found.append((at, end))
     return found
@@ -239,6 +247,11 @@ WORDS = [
     "İ",
     "x_y",
     "42",
+    "医院care",
+    "IŞIK",
+    "ışık",
+    "ＣＡＲＥ",
+    "様々",
     "医院捐赠了",
     "捐赠",
     "ไทย",
@@ -260,7 +273,7 @@ SEPARATORS = [
     "(",
     ")",
 ]
-ALPHABET = "aceéÉhlrt ’'-‐\n.,İ\u0301医院捐"
+ALPHABET = "aceéÉhlrtıI ’'-‐\n.,İ\u0301医院捐々Ａｃ"
 
 KEYWORDS = [
     "care",
@@ -295,6 +308,8 @@ KEYWORDS = [
     "捐赠",
     "医院",
     "care医",
+    "ıc",
+    "Ｃare",
 ]
 
 
@@ -545,6 +560,42 @@ def test_regex_rules_use_unicode_word_boundaries() -> None:
     assert [(h.start, h.end) for h in matcher.match_passage("caf au lait")] == [(0, 3)]
     case = Matcher([Rule("r/2", "r", "regex", regex=r"\bat the (same )?table\b", speakers=("*",))])
     assert [h.end - h.start for h in case.match_passage("AT THE SAME TABLE")] == [17]
+
+
+@pytest.mark.parametrize(
+    ("kind", "rule", "text", "coded"),
+    [
+        # RE2's \b, \w and \d know only ASCII: each of these coded nothing (found by a helper)
+        ("regex", r"\bmamá\b", "ayudando a mi mamá.", ["mamá"]),
+        ("regex", r"\bmamá\b", "mis mamás", []),
+        ("regex", r"\bκρίση\b", "η κρίση του 2010", ["κρίση"]),
+        ("regex", r"\bécolo\w*", "une approche écologique", ["écologique"]),
+        ("regex", r"ırkçı\w*", "Irkçılık da arttı.", ["Irkçılık"]),
+        ("regex", r"\d{4}", "عام ٢٠٢٠", ["٢٠٢٠"]),
+        ("regex", r"\bfoo\b|\bbar\b", "foobar bar", ["bar"]),
+        # on the normalized text, as keywords: curly apostrophe, no-break space
+        ("regex", r"l'économie", "L’économie viticole", ["L’économie"]),
+        ("regex", r"prix du\s+vin", "le prix du\u00a0vin", ["prix du\u00a0vin"]),
+        ("regex", r"\bapp\b", "下载了APP，", ["APP"]),
+        # Turkish dotless ı, Latin words and numbers inside Chinese and Japanese, full width, 々
+        ("keywords", "ışık", "Işık yoktu, IŞIK da, ışık.", ["Işık", "IŞIK", "ışık"]),
+        ("keywords", "app", "疫情期间我们下载了APP，还有", ["APP"]),
+        ("keywords", "app", "happy apps", []),
+        ("keywords", "line", "事業所とはＬＩＮＥで連絡", ["ＬＩＮＥ"]),
+        ("keywords", "2020", "2020年以后", ["2020"]),
+        ("keywords", "様々", "利用者さんは様々で", ["様々"]),
+        ("keywords", "app*", "下载了APPs以后", ["APPs"]),
+    ],
+)
+def test_words_in_other_scripts_and_regex_classes_are_unicode(
+    kind: str, rule: str, text: str, coded: list[str]
+) -> None:
+    made = (
+        Rule("r/1", "r", "regex", regex=rule, speakers=("*",))
+        if kind == "regex"
+        else Rule("r/1", "r", "keywords", keywords=(rule,), speakers=("*",))
+    )
+    assert [text[h.start : h.end] for h in Matcher([made]).match_passage(text)] == coded
 
 
 def test_regex_lookaround_is_rejected_with_hint() -> None:

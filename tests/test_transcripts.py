@@ -1064,6 +1064,19 @@ def test_speakers_without_an_interviewer_and_absent_declared_speakers_warn() -> 
     )
 
 
+def test_turkish_capitals_name_the_same_speaker() -> None:
+    """Found by a helper: `GÖRÜŞMECİ`.casefold() keeps a combining dot and `KATILIMCI` has no ı,
+    so the interviewer named in front matter was not found and their questions were coded."""
+    text = (
+        "---\nspeakers:\n  Görüşmeci: interviewer\n  Katılımcı: informant\n---\n"
+        "GÖRÜŞMECİ: Kira ne kadar?\n\nKATILIMCI: Kira çok yüksek.\n\n"
+        "GÖRÜŞMECİ: Peki ya ışık?\n\nKATILIMCI: Işık yoktu.\n"
+    )
+    transcript = parse_transcript(text, "t", "t.txt")
+    assert speakers_of(text) == [("GÖRÜŞMECİ", "interviewer"), ("KATILIMCI", "informant")] * 2
+    assert transcript.warnings == ()
+
+
 def test_headings_footers_and_cue_lines_do_not_end_up_in_the_previous_turn() -> None:
     text = (
         "# Interview 7\n\n**Interviewer:** How did it start?\n\n## Resources\n\n---\n\n"

@@ -204,6 +204,7 @@ def _unknown_rule_speakers(
     when there are transcripts to know the speakers from.
     """
     from qualcode.codebook.model import ANY_SPEAKER
+    from qualcode.textio import fold
     from qualcode.transcripts import INFORMANT, INTERVIEWER
 
     if not speakers:
@@ -211,7 +212,7 @@ def _unknown_rule_speakers(
     # each label once whatever its case, as a transcript writes it; the roles as roles
     by_key = {INTERVIEWER: INTERVIEWER, INFORMANT: INFORMANT}
     for label in sorted(speakers):
-        by_key.setdefault(label.casefold(), label)
+        by_key.setdefault(fold(label), label)
     labels = [by_key[k] for k in sorted(by_key)]
     known = {ANY_SPEAKER, *by_key}
     found = []
@@ -219,7 +220,7 @@ def _unknown_rule_speakers(
         for code in book.codes:
             for rule in code.rules:
                 for i, value in enumerate(rule.speakers):
-                    if value.casefold() in known:
+                    if fold(value) in known:
                         continue
                     pos = book.field_positions.get((rule.id, f"speakers.{i}"))
                     found.append(

@@ -12,8 +12,9 @@ Semantics (documented in the README and checked against a naive reference by a p
   scan costs the same for 50 or 5,000 keywords. The automaton looks for each pattern between spaces
   in a copy of the text whose non-word characters are spaces (`bounded_text`), so it reports
   whole-word hits only; the real text then confirms each one. Regexes run on RE2 (linear time, so
-  a user's regex cannot hang the tool). RE2's `\\b` only knows ASCII, so a regex that starts or
-  ends with `\\b` gets the Unicode boundary check too.
+  a user's regex cannot hang the tool), on the normalized text. RE2's `\\b`, `\\w` and `\\d` know
+  only ASCII, so `unicode_regex` turns `\\w` and `\\d` into Unicode classes, and a `\\b` that opens
+  or closes the pattern into the Unicode boundary check.
 - A hit codes the segment that contains its start. `speakers` (default: informant turns), `exclude`
   (drop hits in a segment containing an exclude phrase) and `near` (all terms within N words, any order)
   are applied per segment.
@@ -30,10 +31,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from qualcode.codebook.model import ANY_SPEAKER, Codebook, Rule
 from qualcode.errors import CodebookError
+from qualcode.textio import fold
 
 _APOSTROPHES = "\u2019\u2018\u02bc\u2032\u00b4`"
 _HYPHENS = "\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d"
@@ -42,15 +45,23 @@ _SPACE_LIKE = "\t\n\r\x0b\x0c\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".
 )
 # str.replace runs in C and skips characters that are absent, which makes it much faster than
 # str.translate with a dict table on long texts.
+# Turkish dotless ı as i: `I` lowers to `i`, so `ışık` would never match `Işık` or `IŞIK`.
 _FOLDS = tuple(
-    [(ch, "'") for ch in _APOSTROPHES]
+    [("\u0131", "i")]
+    + [(ch, "'") for ch in _APOSTROPHES]
     + [(ch, "-") for ch in _HYPHENS]
     + [(ch, " ") for ch in _SPACE_LIKE]
 )
 
 
+# Full-width Latin letters, digits and punctuation (ＬＩＮＥ, ２０２０) as their ASCII forms: the
+# same word to a reader of a Chinese or Japanese transcript.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
+_FROM_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+
+
 def normalize(text: str) -> str:
-    """Lowercase and fold look-alike punctuation, keeping the length (offsets stay valid)."""
+    """Lowercase and fold look-alike characters, keeping the length (offsets stay valid)."""
     if "\u0130" in text:
         # 'İ' is the one character that lowers to two code points ('i' + combining dot); as
         # plain 'i' it keeps the length and matches the way a reader would (İstanbul, istanbul).
@@ -59,6 +70,8 @@ def normalize(text: str) -> str:
     for old, new in _FOLDS:
         if old in lowered:
             lowered = lowered.replace(old, new)
+    if not lowered.isascii() and _FULL_WIDTH.search(lowered):
+        lowered = lowered.translate(_FROM_FULL_WIDTH).lower()
     return lowered
 
 
@@ -74,7 +87,7 @@ def is_word_char(ch: str) -> bool:
 # Myanmar): a keyword cannot ask for a word boundary where the text has none, so its edges in
 # these scripts match anywhere (捐赠 in 医院捐赠了土地).
 _SPACELESS = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3005-\u3007\u303b\u3040-\u30ff\u31f0-\u31ff"
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]"
 )
 
@@ -82,6 +95,20 @@ _SPACELESS = re.compile(
 def needs_boundary(ch: str) -> bool:
     """Whether a keyword that begins or ends with `ch` must meet a word boundary there."""
     return is_word_char(ch) and _SPACELESS.match(ch) is None
+
+
+def _edges(norm: str) -> str:
+    """`norm` with the scripts written without spaces as spaces, for word-boundary checks: a
+    Latin word or a number touching Han or kana (下载了APP以后, 2020年) is a whole word. The
+    same object when there is no such character."""
+    if norm.isascii() or _SPACELESS.search(norm) is None:
+        return norm
+    return _SPACELESS.sub(" ", norm)
+
+
+def _within_word(before: str, after: str) -> bool:
+    """Whether the place between two characters is inside a word (no boundary there)."""
+    return needs_boundary(before) and needs_boundary(after)
 
 
 _SPACES = re.compile(r"\s+")
@@ -113,8 +140,75 @@ def keyword_problem(keyword: str) -> str | None:
 _ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")
 
 
+# RE2's \w, \d and \b know only ASCII: `\bmamá\b` and `ırkçı\w*` coded nothing. Outside a
+# character class and inside one, they become Unicode classes; a \b that opens or closes the
+# pattern (every branch of it) becomes the matcher's own Unicode boundary check.
+_UNICODE_CLASSES = {"w": r"[\pL\pN\pM_]", "W": r"[^\pL\pN\pM_]", "d": r"\p{Nd}", "D": r"\P{Nd}"}
+_UNICODE_IN_CLASS = {"w": r"\pL\pN\pM_", "d": r"\p{Nd}", "D": r"\P{Nd}"}
+_PATTERN_FOLDS = dict(_FOLDS) | {"\u0130": "i"}
+_BOUNDARY = object()  # a \b token, until it is known whether it is at an edge
+_BRANCH = object()  # a top-level |
+
+
+def unicode_regex(pattern: str) -> tuple[str, bool, bool]:
+    """(RE2 pattern, check the left edge, check the right edge) for a user's regex.
+
+    The pattern runs on the normalized text (curly apostrophes as ', any space as a space, lower
+    case), so its literal characters are folded the same way.
+    """
+    tokens: list[object] = []
+    depth, in_class, i = 0, False, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            end = i + 2
+            if nxt in "pPx" and end < len(pattern) and pattern[end] == "{":
+                end = pattern.find("}", end) + 1 or len(pattern)
+            if nxt == "b" and not in_class:
+                tokens.append(_BOUNDARY)
+            elif nxt in _UNICODE_IN_CLASS and in_class:
+                tokens.append(_UNICODE_IN_CLASS[nxt])
+            elif nxt in _UNICODE_CLASSES and not in_class:
+                tokens.append(_UNICODE_CLASSES[nxt])
+            else:
+                tokens.append(pattern[i:end])
+            i = end
+            continue
+        top_level_bar = ch == "|" and depth == 0 and not in_class
+        if in_class:
+            in_class = not (ch == "]" and pattern[i - 1] not in "[^")
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        tokens.append(_BRANCH if top_level_bar else _PATTERN_FOLDS.get(ch, ch))
+        i += 1
+    branches: list[list[object]] = [[]]
+    for token in tokens:
+        if token is _BRANCH:
+            branches.append([])
+        else:
+            branches[-1].append(token)
+    left = all(b and b[0] is _BOUNDARY for b in branches)
+    right = all(b and b[-1] is _BOUNDARY for b in branches)
+    parts = []
+    for branch in branches:
+        if left:
+            branch = branch[1:]
+        if right and branch:
+            branch = branch[:-1]
+        parts.append("".join("\\b" if t is _BOUNDARY else str(t) for t in branch))
+    return "|".join(parts), left, right
+
+
 def compile_regex(pattern: str) -> Any:
-    """Compile with RE2 (case-insensitive); raise CodebookError with RE2's reason when it cannot."""
+    """Compile with RE2 (case-insensitive); raise CodebookError with RE2's reason when it cannot.
+
+    The pattern is translated by `unicode_regex` first; errors quote it as the user wrote it.
+    """
     import re2  # imported here: only codebooks with regex rules pay for it
 
     if _ANY_BYTE.search(pattern):
@@ -127,7 +221,7 @@ def compile_regex(pattern: str) -> Any:
     options.log_errors = False
     options.case_sensitive = False
     try:
-        return re2.compile(pattern, options)
+        return re2.compile(unicode_regex(pattern)[0], options)
     except re2.error as exc:
         reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         hint = (
@@ -353,14 +447,8 @@ class Matcher:
                         rule.location.column or None,
                     )
                     raise
-                self._regexes.append(
-                    (
-                        rule_no,
-                        compiled,
-                        rule.regex.startswith("\\b"),
-                        rule.regex.endswith("\\b"),
-                    )
-                )
+                _, left, right = unicode_regex(rule.regex)
+                self._regexes.append((rule_no, compiled, left, right))
         self._exact = [p.exact for p in self._patterns]
         self._pattern_texts = [p.text for p in self._patterns]
         self._automaton = (
@@ -375,7 +463,7 @@ class Matcher:
             p for p, uses in enumerate(self._uses) if any(u == _NEAR for _, u, _ in uses)
         }
         self._speakers = [
-            None if ANY_SPEAKER in r.speakers else frozenset(s.casefold() for s in r.speakers)
+            None if ANY_SPEAKER in r.speakers else frozenset(fold(s) for s in r.speakers)
             for r in self.rules
         ]
 
@@ -387,10 +475,22 @@ class Matcher:
             return []
         return self._automaton.find_matches_as_indexes(bounded, overlapping=True)
 
-    def _scan(self, norm: str) -> list[tuple[int, int, int]]:
-        """Whole-word pattern hits (pattern index, start, end) in normalized text."""
+    def _raw(self, norm: str) -> tuple[str, list[tuple[int, int, int]]]:
+        """(bounded text, raw hits), with the hits of words that touch Han or kana.
+
+        In `bounded_text` a Han character is a word character, so `app` in 下载了APP以后 is not
+        between spaces; a second scan of the text with those scripts as spaces finds it.
+        """
         bounded = bounded_text(norm)
         raw = self._raw_hits(bounded)
+        edges = _edges(norm)
+        if edges is not norm:
+            raw = sorted(set(raw).union(self._raw_hits(bounded_text(edges))), key=itemgetter(1))
+        return bounded, raw
+
+    def _scan(self, norm: str) -> list[tuple[int, int, int]]:
+        """Whole-word pattern hits (pattern index, start, end) in normalized text."""
+        bounded, raw = self._raw(norm)
         if len(raw) >= self.vector_threshold:
             pat, start, end = self._filter_vectorized(norm, bounded, raw)
             return list(zip(pat.tolist(), start.tolist(), end.tolist(), strict=True))
@@ -406,18 +506,19 @@ class Matcher:
         found = []
         patterns = self._patterns
         n = len(norm)
+        edges = _edges(norm)
         for pat_no, start, end in raw:
             pat = patterns[pat_no]
             start += pat.check_left - 1
             end -= pat.check_right + 1
             if not self._exact[pat_no] and norm[start:end] != pat.text:
                 continue
-            if pat.check_left and start > 0 and is_word_char(norm[start - 1]):
+            if pat.check_left and start > 0 and is_word_char(edges[start - 1]):
                 continue
-            if pat.check_right and end < n and is_word_char(norm[end]):
+            if pat.check_right and end < n and is_word_char(edges[end]):
                 continue
             if pat.stem:
-                while end < n and is_word_char(norm[end]):
+                while end < n and is_word_char(edges[end]):
                     end += 1
             found.append((pat_no, start, end))
         return found
@@ -466,7 +567,7 @@ class Matcher:
         if norm.isascii():  # then the bounded text has a space exactly where norm has no word
             word = np.frombuffer(bounded.encode("ascii"), dtype=np.uint8) != 32
         else:
-            word = word_mask(norm)
+            word = word_mask(_edges(norm))
         keep = (~check_left[pat] | ~word[start]) & (~check_right[pat] | ~word[end + 1])
         pat, start, end = pat[keep], start[keep], end[keep]
         stems = stem[pat]
@@ -484,22 +585,18 @@ class Matcher:
         return pat, start, end
 
     def _regex_hits(self, text: str, norm: str) -> list[tuple[int, int, int]]:
-        """(rule index, start, end) for regex rules; RE2 runs on the original text."""
+        """(rule index, start, end) for regex rules, run on the normalized text (same offsets)."""
         found = []
         n = len(norm)
         for rule_no, compiled, left, right in self._regexes:
-            for m in compiled.finditer(text):
+            for m in compiled.finditer(norm):
                 start, end = m.span()
                 if start == end:
                     continue
-                if (
-                    left
-                    and start > 0
-                    and is_word_char(norm[start - 1])
-                    and is_word_char(norm[start])
-                ):
+                # a \\b edge inside a word fails; next to Han or kana there is no word to be in
+                if left and start > 0 and _within_word(norm[start - 1], norm[start]):
                     continue
-                if right and end < n and is_word_char(norm[end]) and is_word_char(norm[end - 1]):
+                if right and end < n and _within_word(norm[end - 1], norm[end]):
                     continue
                 found.append((rule_no, start, end))
         return found
@@ -510,9 +607,7 @@ class Matcher:
         allowed = self._speakers[rule_no]
         if allowed is None:
             return True
-        return (segment.role or "").casefold() in allowed or (
-            segment.speaker or ""
-        ).casefold() in allowed
+        return fold(segment.role or "") in allowed or fold(segment.speaker or "") in allowed
 
     def match(self, text: str, segments: Sequence[SegmentView]) -> list[list[Hit]]:
         """Hits per segment (same order as `segments`), each list sorted by (start, end, rule)."""
@@ -592,8 +687,7 @@ class Matcher:
         if not segments:
             return []
         norm = normalize(text)
-        bounded = bounded_text(norm)
-        raw = self._raw_hits(bounded)
+        bounded, raw = self._raw(norm)
         if len(raw) < self.vector_threshold:
             return self._coded_few(text, norm, raw, segments)
         return self._coded_many(text, norm, bounded, raw, segments)
@@ -714,8 +808,7 @@ class Matcher:
             for g in np.unique(group[restricted]).tolist():
                 speakers = tables.speaker_sets[g]
                 allowed[g] = [
-                    (s.role or "").casefold() in speakers
-                    or (s.speaker or "").casefold() in speakers
+                    fold(s.role or "") in speakers or fold(s.speaker or "") in speakers
                     for s in segments
                 ]
             keep = ~restricted

@@ -24,6 +24,17 @@ BOMS = (
 )
 
 
+def fold(text: str) -> str:
+    """Case-insensitive key for names (speakers, labels): `casefold`, with Turkish İ and ı as i.
+
+    `"GÖRÜŞMECİ".casefold()` keeps a combining dot after the i and `"KATILIMCI".casefold()` has
+    no dotless ı, so neither equalled the name as written in qualcode.yaml.
+    """
+    if "\u0130" in text or "\u0131" in text:
+        text = text.replace("\u0130", "i").replace("\u0131", "i")
+    return text.casefold()
+
+
 def normalize_newlines(text: str) -> str:
     """CRLF and lone CR become LF: every offset in qualcode is into this normalized text."""
     if "\r" not in text:

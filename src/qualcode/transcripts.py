@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from qualcode.captions import looks_like_captions
 from qualcode.diagnostics import Diagnostic, did_you_mean, error, warning
 from qualcode.errors import InputFileError, TranscriptError, YamlError
-from qualcode.textio import decode_text, normalize_newlines, read_bytes
+from qualcode.textio import decode_text, fold, normalize_newlines, read_bytes
 from qualcode.yamlio import load_yaml
 
 if TYPE_CHECKING:
@@ -108,8 +108,8 @@ class LabelScanner:
                 *(compile_label_pattern(p) for p in extra),
                 *(re.compile(p, re.MULTILINE) for p in DEFAULT_LABEL_PATTERNS),
             ),
-            frozenset(s.casefold() for s in interviewer),
-            frozenset(s.casefold() for s in informant),
+            frozenset(fold(s) for s in interviewer),
+            frozenset(fold(s) for s in informant),
             len(extra),
         )
 
@@ -141,7 +141,7 @@ def _plausible_name(name: str) -> bool:
         w[0].isupper()
         or w[0].isdigit()
         or (w[0].isalpha() and not w[0].islower())  # a letter with no case
-        or (0 < i < len(words) - 1 and w.casefold() in _PARTICLES)
+        or (0 < i < len(words) - 1 and fold(w) in _PARTICLES)
         or _particle_prefixed(w)
         for i, w in enumerate(words)
     )
@@ -150,7 +150,7 @@ def _plausible_name(name: str) -> bool:
 def _particle_prefixed(word: str) -> bool:
     """al-Hassan, el-Sayed, d'Arcy, d’Souza: a lowercase particle joined to a capitalized name."""
     head, _, rest = word.replace("’", "'").replace("'", "-", 1).partition("-")
-    return bool(rest) and rest[0].isupper() and head.casefold() in _JOINED_PARTICLES
+    return bool(rest) and rest[0].isupper() and fold(head) in _JOINED_PARTICLES
 
 
 @dataclass(frozen=True)
@@ -319,9 +319,7 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, str], dict[str, 
     speakers_raw = data.get("speakers")
     roles: dict[str, str] = {}
     if isinstance(speakers_raw, dict):
-        roles = {
-            str(k): "" if v is None else str(v).strip().casefold() for k, v in speakers_raw.items()
-        }
+        roles = {str(k): "" if v is None else fold(str(v).strip()) for k, v in speakers_raw.items()}
         for name, role in roles.items():
             if role not in (INTERVIEWER, INFORMANT):
                 # a typo here would silently leave the speaker's answers uncoded
@@ -392,7 +390,7 @@ def find_turns(
     single 'Note:' at a line start inside an answer is not a speaker: it goes to `ignored`; a
     recurring `x:` that does not look like a name goes to `unlike_names`.
     """
-    declared = {k.casefold(): v for k, v in roles.items()}
+    declared = {fold(k): v for k, v in roles.items()}
     if table := _table_rows(text, body_start):
         return _build_turns(text, body_start, table[0], declared, scanner, table[1])
     candidates: list[tuple[int, int, str, str | None]] = []
@@ -432,7 +430,7 @@ def find_turns(
             name = " ".join(m.group("name").split())
             # a declared or configured label, or one the project's own pattern found, counts as
             # written (`interviewer:`); a guessed one must look like a name
-            guessed = number >= trusted and name.casefold() not in known
+            guessed = number >= trusted and fold(name) not in known
             if guessed and not _plausible_name(name) and not _role_phrase(name):
                 rejected[name] = rejected.get(name, 0) + 1
                 continue
@@ -455,7 +453,7 @@ def find_turns(
     counts: dict[str, int] = {}
     families: dict[str, int] = {}  # `P1`, `P7`, `P12` are one family: `p`
     for _, _, name, _ in candidates:
-        key = name.casefold()
+        key = fold(name)
         counts[key] = counts.get(key, 0) + 1
         if key[-1].isdigit():
             family = _NUMBERED.sub("", key)
@@ -480,7 +478,7 @@ def find_turns(
         return not rest or not (rest[0].islower() or rest[0] in _QUOTE_MARKS)
 
     def certain(c: tuple[int, int, str, str | None]) -> bool:
-        key = c[2].casefold()
+        key = fold(c[2])
         return (
             key in known
             or counts[key] >= 2
@@ -539,12 +537,12 @@ def _header_roles(
     """
     counts: dict[str, int] = {}
     for c in candidates:
-        counts[c[2].casefold()] = counts.get(c[2].casefold(), 0) + 1
+        counts[fold(c[2])] = counts.get(fold(c[2]), 0) + 1
     was_kept = set(accepted)
     headers: dict[Label, tuple[str, list[str]]] = {}
     seen: set[str] = set()
     for c in candidates:
-        key = c[2].casefold()
+        key = fold(c[2])
         first, recurs = key not in seen, counts[key] >= 2
         seen.add(key)
         role = _header_role(c[2], scanner) if first and c[3] is None else None
@@ -556,7 +554,7 @@ def _header_roles(
         if recurs and c in was_kept:
             break  # the first turn of someone who speaks twice: the header is above it
     if len(headers) < 2:  # a label that speaks again below heads only a header of two lines
-        headers = {c: h for c, h in headers.items() if counts[c[2].casefold()] == 1}
+        headers = {c: h for c, h in headers.items() if counts[fold(c[2])] == 1}
     roles: dict[str, str] = {}
     for c, (role, people) in list(headers.items()):
         keys = [k for person in people for k in _person_keys(person)]
@@ -569,13 +567,11 @@ def _header_roles(
     if not headers:
         return accepted, declared, set()
     named = {
-        c[2].casefold()
+        fold(c[2])
         for c in candidates
-        if c not in headers and c[2].casefold() in roles and c[2].casefold() not in declared
+        if c not in headers and fold(c[2]) in roles and fold(c[2]) not in declared
     }
-    kept = [
-        c for c in candidates if c not in headers and (c in was_kept or c[2].casefold() in named)
-    ]
+    kept = [c for c in candidates if c not in headers and (c in was_kept or fold(c[2]) in named)]
     return kept, {**{k: roles[k] for k in named}, **declared}, set(headers)
 
 
@@ -607,10 +603,10 @@ def _named_people(value: str) -> list[str]:
 def _person_keys(person: str) -> set[str]:
     """How a transcript may label a person: `Dr. Amy Chen` is `dr. amy chen`, `amy chen`,
     `chen`, `amy` or `ac`."""
-    words = [w for w in person.casefold().split() if w.rstrip(".") not in _TITLES]
+    words = [w for w in fold(person).split() if w.rstrip(".") not in _TITLES]
     if not words:
         return set()
-    keys = {person.casefold(), " ".join(words), words[-1], words[0]}
+    keys = {fold(person), " ".join(words), words[-1], words[0]}
     if len(words) >= 2:
         keys.add("".join(w[0] for w in words))
     return keys
@@ -619,14 +615,14 @@ def _person_keys(person: str) -> set[str]:
 def _label_keys(name: str) -> tuple[str, ...]:
     """What of a label may be a role's label: `Interviewer (Jane Doe)`, `Interviewer 2` and
     `Int.` are `interviewer`/`int`; `Assistant moderator` and `Female participant` end in one."""
-    key = name.casefold()
+    key = fold(name)
     role = _NUMBERED.sub("", key.split(" (", 1)[0])
     last = role.rsplit(" ", 1)[-1]
     return (key, role, last) if len(last) >= 3 else (key, role)
 
 
 def _role_of(name: str, declared: Mapping[str, str], scanner: LabelScanner) -> str:
-    key = name.casefold()
+    key = fold(name)
     if key in declared:
         return declared[key]
     keys = _label_keys(name)
@@ -655,7 +651,7 @@ def _build_turns(
         lead = _lstrip_start(text, body_start, first)
         turns.append(Turn(0, None, None, lead, lead, _rstrip_end(text, lead, first)))
     for i, (label_start, words_start, name, ts) in enumerate(accepted):
-        name = spelling.setdefault(name.casefold(), name)
+        name = spelling.setdefault(fold(name), name)
         end = accepted[i + 1][0] if i + 1 < len(accepted) else len(text)
         if row_ends:
             end = row_ends[label_start]
@@ -734,7 +730,7 @@ def _role_phrase(name: str) -> bool:
         2 <= len(words) <= 4
         and words[0][0].isupper()
         and all(w.replace("-", "").isalpha() for w in words)
-        and words[-1].casefold().rsplit("-", 1)[-1] in _ROLE_WORDS
+        and fold(words[-1]).rsplit("-", 1)[-1] in _ROLE_WORDS
     )
 
 
@@ -752,8 +748,8 @@ def _weak_label_pattern(known: Iterable[str]) -> re.Pattern[str]:
 
 def _paired(found: Sequence[tuple[int, int, str, str | None]], interviewer: Iterable[str]) -> bool:
     """Labels without a colon are speakers only if both sides use them, twice or more each."""
-    asking = {k.casefold() for k in interviewer}
-    questions = sum(1 for c in found if c[2].casefold() in asking)
+    asking = {fold(k) for k in interviewer}
+    questions = sum(1 for c in found if fold(c[2]) in asking)
     return questions >= 2 and len(found) - questions >= 2
 
 
@@ -786,18 +782,14 @@ def _bare_labels(
         if m is None:
             continue
         name = " ".join(m.group("name").split())
-        if name.casefold() in known or _plausible_name(name):
+        if fold(name) in known or _plausible_name(name):
             found.append((pos, _rstrip_end(text, pos, end), name, None))
     counts: dict[str, int] = {}
     for c in found:
-        family = _NUMBERED.sub("", c[2].casefold())  # `Speaker 1` and `Speaker 2`: one family
+        family = _NUMBERED.sub("", fold(c[2]))  # `Speaker 1` and `Speaker 2`: one family
         counts[family] = counts.get(family, 0) + 1
-    kept = [
-        c
-        for c in found
-        if c[2].casefold() in known or counts[_NUMBERED.sub("", c[2].casefold())] >= 2
-    ]
-    return kept if len({c[2].casefold() for c in kept}) >= 2 else []
+    kept = [c for c in found if fold(c[2]) in known or counts[_NUMBERED.sub("", fold(c[2]))] >= 2]
+    return kept if len({fold(c[2]) for c in kept}) >= 2 else []
 
 
 # A number or a full stop after a role's label: `Interviewer 2`, `Int.`, `R1`.
@@ -990,8 +982,8 @@ def parse_transcript(
             f"{names} looks like a speaker label but occurs once, so it was read as part of the "
             "previous turn; if it is a speaker, list it under `speakers:` in the front matter"
         )
-    spoken = {t.speaker.casefold() for t in turns if t.speaker}
-    absent = [name for name in roles if name.casefold() not in spoken]
+    spoken = {fold(t.speaker) for t in turns if t.speaker}
+    absent = [name for name in roles if fold(name) not in spoken]
     if absent and spoken:
         warnings.append(
             f"front matter declares {', '.join(repr(n) for n in absent)} under `speakers:` but no "
@@ -1117,9 +1109,9 @@ def read_metadata_csv(
         raise TranscriptError(
             "metadata CSV is empty", path=shown, hint="add a header row"
         ) from None
-    canonical = {d.casefold().replace(" ", "_"): d for d in declared}
-    header = [canonical.get(h.casefold().replace(" ", "_"), h) for h in header]
-    lowered = [h.casefold() for h in header]
+    canonical = {fold(d).replace(" ", "_"): d for d in declared}
+    header = [canonical.get(fold(h).replace(" ", "_"), h) for h in header]
+    lowered = [fold(h) for h in header]
     for i, name in enumerate(lowered):
         if name and name in lowered[:i]:
             # one value would silently replace the other in every row
@@ -1202,7 +1194,7 @@ def find_transcript_files(folder: Path, extensions: Sequence[str]) -> list[Path]
     """Transcript files under `folder` in sorted order; symlink loops raise TranscriptError."""
     found: list[Path] = []
     seen_dirs: set[tuple[int, int]] = set()
-    wanted = {e.casefold() for e in extensions}
+    wanted = {fold(e) for e in extensions}
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         stat = Path(dirpath).stat()
         key = (stat.st_dev, stat.st_ino)
@@ -1215,7 +1207,7 @@ def find_transcript_files(folder: Path, extensions: Sequence[str]) -> list[Path]
         seen_dirs.add(key)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name.startswith(".") or Path(name).suffix.casefold() not in wanted:
+            if name.startswith(".") or fold(Path(name).suffix) not in wanted:
                 continue
             path = Path(dirpath) / name
             try:
@@ -1514,7 +1506,7 @@ def _other_files(project: Project) -> list[Diagnostic]:
     a Zoom transcript saved as .vtt made `code` code nothing and `check` pass."""
     from qualcode.project import display_path
 
-    read = {e.casefold() for e in project.config.extensions}
+    read = {fold(e) for e in project.config.extensions}
     others = [e for e in (*_CAPTIONS, *_DOCUMENTS) if e not in read]
     try:
         paths = find_transcript_files(project.transcripts_dir, others)
@@ -1525,12 +1517,12 @@ def _other_files(project: Project) -> list[Diagnostic]:
             display_path(path),
             None,
             "not read: "
-            + ("a caption file" if path.suffix.casefold() in _CAPTIONS else "not plain text")
+            + ("a caption file" if fold(path.suffix) in _CAPTIONS else "not plain text")
             + f" (transcripts are {', '.join(project.config.extensions)} files)",
             "transcript",
             f"convert it: `qualcode import captions {display_path(path)} -o "
             f"{display_path(project.transcripts_dir)}`, then move the caption file out"
-            if path.suffix.casefold() in _CAPTIONS
+            if fold(path.suffix) in _CAPTIONS
             else "save it as plain text (.txt, UTF-8) beside it, or move it out of the folder",
         )
         for path in paths
