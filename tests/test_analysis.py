@@ -1030,3 +1030,16 @@ def test_an_edited_transcript_is_quoted_from_its_new_text_with_a_warning(tmp_pat
         after = invoke("tally", "-p", str(root), "-c", "q", "-f", "csv", "--status", status)
         assert before.stdout == after.stdout and after.stderr == ""
         path.write_text(path.read_text() + "\nInterviewer: One more thing.\n")
+
+
+def test_every_percent_rounds_halves_up_the_same_way() -> None:
+    """Found by a helper: the summary said 62% (Python's round) where the report and the heatmap
+    said 63% for 5 of 8 transcripts; a paper's table and figure disagreed."""
+    from qualcode.analysis import percent_of
+    from qualcode.report import percent_text
+    from qualcode.summary import _cell
+
+    assert [percent_of(c, 8) for c in (1, 3, 5, 7)] == [13, 38, 63, 88]
+    assert [percent_of(1, 16, 1), percent_of(1, 3, 1), percent_of(2, 3, 1)] == [6.3, 33.3, 66.7]
+    assert [_cell(c, 8) for c in (1, 5)] == ["1 (13%)", "5 (63%)"]
+    assert [percent_text(c, 8) for c in (1, 5)] == ["13%", "63%"]

@@ -58,6 +58,14 @@ _STATUS_TEXT = {
 }
 
 
+def percent_of(count: int, n: int, digits: int = 0) -> float:
+    """100 * count / n with halves rounded up (5 of 8 is 63%, 1 of 16 is 6.3%), in exact integer
+    arithmetic: Python's round() takes 62.5 to 62 and float noise moves other halves, so a paper's
+    table and its figure disagreed. Every percent qualcode prints goes through this."""
+    scale = 10**digits
+    return ((200 * scale * count + n) // (2 * n)) / scale
+
+
 @dataclass(frozen=True)
 class SegmentInfo:
     transcript: str
@@ -430,7 +438,7 @@ def tally(
             if not percent:
                 record[col] = value
             else:  # a share of an empty group is undefined, not 0%: a paper prints a dash
-                record[col] = round(100.0 * value / n[col], 1) if n[col] else math.nan
+                record[col] = percent_of(value, n[col], 1) if n[col] else math.nan
         records.append(record)
     frame = pd.DataFrame.from_records(records, columns=["code", "name", *columns]).set_index("code")
     if nonzero:
@@ -475,7 +483,7 @@ def tally_long(frame: pd.DataFrame) -> list[dict[str, Any]]:
                     "unit": frame.attrs["unit"],
                     "count": count,
                     "n": total,
-                    "percent": round(100.0 * count / total, 1) if total else None,
+                    "percent": percent_of(count, total, 1) if total else None,
                 }
             )
     return rows

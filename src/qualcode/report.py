@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import itertools
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -188,9 +187,11 @@ def share(count: float, n: float) -> float:
 
 def percent_text(count: float, n: float) -> str:
     """`63%` with halves rounded up (5 of 8), as a reader expects; `–` for an empty group."""
+    from qualcode.analysis import percent_of
+
     if not n:
         return "–"
-    return f"{math.floor(100.0 * float(count) / float(n) + 0.5)}%"
+    return f"{percent_of(int(count), int(n)):.0f}%"
 
 
 def value_columns(frame: pd.DataFrame) -> list[str]:

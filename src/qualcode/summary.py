@@ -32,7 +32,9 @@ class SummaryResult:
 
 
 def _cell(count: int, n: int) -> str:
-    return f"{count} ({round(100 * count / n)}%)" if n else str(count)
+    from qualcode.analysis import percent_of
+
+    return f"{count} ({percent_of(count, n):.0f}%)" if n else str(count)
 
 
 def build_summary(
