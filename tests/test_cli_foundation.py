@@ -200,6 +200,9 @@ def test_codebook_export_csv_one_row_per_code(runner: CliRunner, bundled_project
     assert convener["parent"] == "roles"
     assert convener["definition"] == codebook.get("convener").definition
     assert convener["examples"].count(" | ") == len(codebook.get("convener").examples) - 1
+    # a methods appendix states the whole rule: its exclude list too (found by a helper)
+    loans = next(r for r in rows if r["id"] == "impact-investments-loans")
+    assert "keywords: loan, loans (exclude: mortgage, mortgages, home loan" in loans["rules"]
 
 
 def test_codebook_export_md(runner: CliRunner, bundled_project: Path, tmp_path: Path) -> None:

@@ -34,7 +34,8 @@ def test_show_why_prints_segments_codings_and_the_words_behind_them(
         "[t2 L6-6] Maria Lopez (informant)\n"
         "We run a land trust. Housing is what we do, affordable homes for families.\n"
         "  ? housing  proposed, rule\n"
-        "      housing/1 (keywords: housing, homes, land trust*) matched 'land trust'\n"
+        "      housing/1 (keywords: housing, homes, land trust* (exclude: nursing homes)) "
+        "matched 'land trust'\n"
     ) in result.output
     assert "      anchor/1 (near(5): hospital, anchor) matched 'hospital is an anchor'\n" in (
         result.output

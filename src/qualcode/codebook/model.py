@@ -45,12 +45,19 @@ class Rule:
     location: Location = field(default_factory=lambda: Location(""))
 
     def describe(self) -> str:
-        """Short human text for `--why` output and the codebook tree."""
+        """Short human text for `--why` output, the codebook tree and exports: the whole rule,
+        since a methods appendix built from it must not drop an exclude list or a speaker limit."""
         if self.kind == "keywords":
-            return "keywords: " + ", ".join(self.keywords)
-        if self.kind == "regex":
-            return f"regex: {self.regex}"
-        return f"near({self.near_within}): " + ", ".join(self.near_terms)
+            text = "keywords: " + ", ".join(self.keywords)
+        elif self.kind == "regex":
+            text = f"regex: {self.regex}"
+        else:
+            text = f"near({self.near_within}): " + ", ".join(self.near_terms)
+        if self.exclude:
+            text += " (exclude: " + ", ".join(self.exclude) + ")"
+        if self.speakers != DEFAULT_SPEAKERS:
+            text += " (speakers: " + ", ".join(self.speakers) + ")"
+        return text
 
 
 @dataclass(frozen=True)
