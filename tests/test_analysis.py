@@ -427,13 +427,17 @@ def test_tally_cli_latex_is_booktabs_and_escapes(root: Path) -> None:
     result = tally_cli(root, "--by", "partnership_type", "--format", "latex")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "\\begin{tabular}{llrrrrr}" in out
+    assert "\\begin{longtable}{p{0.18\\linewidth}p{0.2\\linewidth}rrrrr}" in out
     assert out.index("\\toprule") < out.index("\\midrule") < out.index("\\bottomrule")
     assert (
-        "unused & Unused \\textbar{} *rare* \\& 50\\% \\#1 \\_x\\_ \\textbackslash{} path"
-        " & 0 & 0 & 0 & 0 & 0 \\\\" in out
+        "unused & \\raggedright\\hspace{0pt}Unused \\textbar{} *rare* \\& 50\\% \\#1 \\_x\\_ "
+        "\\textbackslash{} path & 0 & 0 & 0 & 0 & 0 \\tabularnewline" in out
     )
-    assert "CLT (n=2) & ROC (n=1) & Worker co-op (n=0) & (missing) (n=1) & Total (n=4)" in out
+    assert (
+        "\\shortstack[r]{CLT\\\\(n=2)} & \\shortstack[r]{ROC\\\\(n=1)} & "
+        "\\shortstack[r]{Worker co-op\\\\(n=0)} & \\shortstack[r]{(missing)\\\\(n=1)} & "
+        "\\shortstack[r]{Total\\\\(n=4)}"
+    ) in out
     assert "\\caption{" in out
 
 

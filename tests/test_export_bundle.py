@@ -455,17 +455,25 @@ def test_latex_bundle_is_booktabs_and_escapes(root: Path, tmp_path: Path) -> Non
         ]
     )
     tex = (out / "tally_by_partnership_type.tex").read_text()
-    assert tex.startswith("\\begin{table}[htbp]\n\\centering\n\\caption{transcripts with each code")
-    assert "\\begin{tabular}{llrrrr}\n\\toprule\n" in tex
-    assert (
-        "code & name & CLT (n=2) & ROC (n=1) & (missing) (n=1) & Total (n=4) \\\\\n\\midrule" in tex
+    # code and name wrap and the group headers stack, so the counts fit on the page (found by
+    # a helper: with the bundled study two group columns were off the page)
+    assert tex.startswith(
+        "\\begin{longtable}{p{0.18\\linewidth}p{0.2\\linewidth}rrrr}\n"
+        "\\caption{transcripts with each code"
     )
-    assert "housing & Housing & 2 & 1 & 0 & 3 \\\\" in tex
-    assert tex.endswith("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
+    assert (
+        "code & name & \\shortstack[r]{CLT\\\\(n=2)} & \\shortstack[r]{ROC\\\\(n=1)} & "
+        "\\shortstack[r]{(missing)\\\\(n=1)} & \\shortstack[r]{Total\\\\(n=4)} \\\\\n\\midrule"
+    ) in tex
+    ragged = "\\raggedright\\hspace{0pt}"
+    assert f"{ragged}housing & {ragged}Housing & 2 & 1 & 0 & 3 \\tabularnewline" in tex
+    assert tex.endswith("\\bottomrule\n\\end{longtable}\n")
     codebook = (out / "codebook.tex").read_text()
     assert "Homes \\& land: 100\\% \\#1" in codebook
     # prose wraps in a longtable of the columns a page can hold
-    assert codebook.startswith("\\begin{longtable}{lp{0.18\\linewidth}p{0.55\\linewidth}}\n")
+    assert codebook.startswith(
+        "\\begin{longtable}{p{0.2\\linewidth}p{0.18\\linewidth}p{0.46\\linewidth}}\n"
+    )
     assert "id & name & definition \\\\\n\\midrule\n\\endhead\n" in codebook
     quotes = (out / "quotes.tex").read_text()
     assert "name & group & quote & citation" in quotes
@@ -568,3 +576,38 @@ def test_outputs_never_overwrite_the_projects_own_files(
     (tmp_path / "afile").write_text("x")
     blocked = invoke("export", "summary", "-p", str(root), "-o", str(tmp_path / "afile" / "sub"))
     assert blocked.exit_code == 2 and "cannot create the folder" in blocked.stderr
+
+
+def test_a_long_latex_table_breaks_across_pages_and_quotes_are_tex_quotes() -> None:
+    """Found by a helper: cooccurrence.tex (223 rows) sat in a float, so 169 rows fell off the
+    page; straight quotes printed as closing marks on both sides."""
+    from qualcode.export import latex_escape, write_latex
+
+    rows = [{"a": f"x{i}", "n": i} for i in range(31)]
+    out = io.StringIO()
+    write_latex(rows, ["a", "n"], out, numeric=["n"])
+    assert out.getvalue().startswith("\\begin{longtable}{lr}\n")
+    assert out.getvalue().endswith("\\bottomrule\n\\end{longtable}\n")
+    short = io.StringIO()
+    write_latex(rows[:30], ["a", "n"], short, numeric=["n"])
+    assert short.getvalue().startswith("\\begin{table}[htbp]\n")
+    assert latex_escape("she said \"no\" (and 'why'), don't") == (
+        "she said ``no'' (and `why'), don't"
+    )
+
+
+def test_a_second_export_into_the_folder_removes_the_first_ones_tables(
+    root: Path, tmp_path: Path
+) -> None:
+    """Found by a helper: tables of the first run's groupings stayed beside the second run's,
+    and nothing said they came from another status."""
+    out = tmp_path / "bundle"
+    export(root, out, "--by", "partnership_type")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    second = export(root, out, "--by", "model")
+    assert "removed 1 file(s) the previous export wrote here: tally_by_partnership_type.csv" in (
+        second.stderr
+    )
+    assert not (out / "tally_by_partnership_type.csv").exists()
+    assert (out / "tally_by_model.csv").is_file()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"  # not an export's: kept

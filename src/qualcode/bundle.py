@@ -39,14 +39,20 @@ class Table:
 
 
 # Prose tables keep the columns a page can hold, wrapped; the CSV/XLSX bundles carry them all.
-_LATEX_LAYOUT: dict[str, tuple[list[str], dict[str, str]]] = {
+_LATEX_LAYOUT: dict[str, tuple[list[str], dict[str, str] | None]] = {
+    # widths that add up, with the space between columns, to about the line's width
     "quotes": (
         ["name", "group", "quote", "citation"],
-        {"quote": "0.45\\linewidth", "citation": "0.2\\linewidth"},
+        {
+            "name": "0.14\\linewidth",
+            "group": "0.1\\linewidth",
+            "quote": "0.42\\linewidth",
+            "citation": "0.18\\linewidth",
+        },
     ),
     "codebook": (
         ["id", "name", "definition"],
-        {"name": "0.18\\linewidth", "definition": "0.55\\linewidth"},
+        {"id": "0.2\\linewidth", "name": "0.18\\linewidth", "definition": "0.46\\linewidth"},
     ),
 }
 
@@ -217,7 +223,7 @@ def export_summary(
                 ),
             )
         if output_format == "latex" and table.name != "tally_long":
-            columns, widths = _LATEX_LAYOUT.get(table.name, (table.columns, {}))
+            columns, widths = _LATEX_LAYOUT.get(table.name, (table.columns, None))
             emit(
                 f"{table.name}.tex",
                 lambda out, t=table, c=columns, w=widths: export.write_latex(
@@ -245,9 +251,30 @@ def export_summary(
         lines.append(f"{_sha256(path)}  {shown}")
     lines.append("outputs:")
     lines += [p.name for p in written]
+    stale = sorted(_previous_outputs(target) - {p.name for p in written})
     atomic_write_text(target / "MANIFEST", "\n".join(lines) + "\n")
     written.append(target / "MANIFEST")
+    for name in stale:  # a table of another grouping or status would pass for this run's
+        (target / name).unlink(missing_ok=True)
+    if stale:
+        from qualcode.errors import warn
+
+        warn(f"removed {len(stale)} file(s) the previous export wrote here: {', '.join(stale)}")
     return written
+
+
+def _previous_outputs(target: Path) -> set[str]:
+    """The files an earlier export listed in its MANIFEST (only plain names in `target`)."""
+    try:
+        text = (target / "MANIFEST").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    if not text.startswith("command: ") or "\noutputs:\n" not in text:
+        return set()  # not ours: touch nothing
+    names = text.split("\noutputs:\n", 1)[1].splitlines()
+    return {
+        n for n in names if n and n == Path(n).name and n != "MANIFEST" and (target / n).is_file()
+    }
 
 
 def workbook_bytes(tables: Sequence[Table]) -> bytes:

@@ -123,7 +123,32 @@ _LATEX_SPECIAL = {
 
 
 def latex_escape(value: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in value)
+    """TeX's special characters escaped, and straight quotes as TeX's opening and closing
+    quotes (a straight `"` prints as a closing quote mark on both sides of a quotation)."""
+    out = []
+    previous = " "
+    for ch in value:
+        if ch in "\"'":
+            opening = previous.isspace() or previous in "([{\u2014-/"
+            out.append(("``" if opening else "''") if ch == '"' else ("`" if opening else "'"))
+        else:
+            out.append(_LATEX_SPECIAL.get(ch, ch))
+        previous = ch
+    return "".join(out)
+
+
+# About what fits on a page in a float; a longer table is a longtable.
+_ROWS_IN_A_FLOAT = 30
+# A table of counts: the text columns wrap, so the group columns fit beside them.
+_COUNT_TABLE_WIDTHS = {"code": "0.18\\linewidth", "name": "0.2\\linewidth"}
+
+
+def _latex_header(column: str, numeric: bool) -> str:
+    """A group header `Worker co-op (n=4)` as two lines, so count columns stay narrow."""
+    head, sep, tail = column.rpartition(" (")
+    if not (numeric and sep and head):
+        return latex_escape(column)
+    return f"\\shortstack[r]{{{latex_escape(head)}\\\\({latex_escape(tail)}}}"
 
 
 def write_latex(
@@ -137,15 +162,19 @@ def write_latex(
 ) -> None:
     """A booktabs table (\\usepackage{booktabs}) ready to \\input into a manuscript.
 
-    Columns given a width (e.g. `0.5\\linewidth`) wrap their prose; such a table can run
-    over many pages, so it becomes a longtable (\\usepackage{longtable}) repeating its header.
+    Columns given a width (e.g. `0.5\\linewidth`) wrap their prose; a table of counts wraps its
+    code and name columns and stacks its group headers (`Worker co-op` over `(n=4)`), so it
+    stays within the page. A table with wrapped columns or many rows can run over pages, so it
+    becomes a longtable (\\usepackage{longtable}) repeating its header: a float cannot break,
+    and rows past the page were lost.
     """
-    widths = widths or {}
+    if widths is None:
+        widths = {c: w for c, w in _COUNT_TABLE_WIDTHS.items() if c in columns and numeric}
     spec = "".join(
         f"p{{{widths[c]}}}" if c in widths else "r" if c in numeric else "l" for c in columns
     )
-    header = " & ".join(latex_escape(c) for c in columns) + " \\\\\n"
-    if widths:
+    header = " & ".join(_latex_header(c, c in numeric) for c in columns) + " \\\\\n"
+    if widths or len(rows) > _ROWS_IN_A_FLOAT:
         out.write(f"\\begin{{longtable}}{{{spec}}}\n")
         if caption:
             out.write(f"\\caption{{{latex_escape(caption)}}}\\\\\n")
@@ -155,9 +184,13 @@ def write_latex(
         if caption:
             out.write(f"\\caption{{{latex_escape(caption)}}}\n")
         out.write(f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n{header}\\midrule\n")
+    # wrapped cells ragged right (justified narrow columns stretch their spaces); rows end in
+    # \tabularnewline, which \raggedright does not redefine as \\ would be
+    ragged = dict.fromkeys(widths, "\\raggedright\\hspace{0pt}")
     for row in rows:
-        out.write(" & ".join(latex_escape(_cell(row.get(c))) for c in columns) + " \\\\\n")
-    if widths:
+        cells = (ragged.get(c, "") + latex_escape(_cell(row.get(c))) for c in columns)
+        out.write(" & ".join(cells) + " \\tabularnewline\n")
+    if widths or len(rows) > _ROWS_IN_A_FLOAT:
         out.write("\\bottomrule\n\\end{longtable}\n")
     else:
         out.write("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
