@@ -406,6 +406,32 @@ def test_sentence_segments() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        # found by a helper: `z. B.` and `ca.` ended German sentences; 。！？ and ؟ ended none
+        (
+            "Neue Fenster, z. B. im Wohnzimmer. Ca. zwölf Monate gesucht.",
+            ["Neue Fenster, z. B. im Wohnzimmer.", "Ca. zwölf Monate gesucht."],
+        ),
+        (
+            "我们成立了合作社。大家都很高兴！你觉得呢？好的",
+            ["我们成立了合作社。", "大家都很高兴！", "你觉得呢？", "好的"],
+        ),
+        ("هل هذا هو الحل؟ لا أعرف.", ["هل هذا هو الحل؟", "لا أعرف."]),
+        (
+            "La Sra. García me ayudó. Ο κ. Παπαδόπουλος ήρθε.",
+            ["La Sra. García me ayudó.", "Ο κ. Παπαδόπουλος ήρθε."],
+        ),
+    ],
+)
+def test_sentences_in_other_languages(text: str, sentences: list[str]) -> None:
+    source = f"Q: Tell me?\n\nA: {text}\n\nQ: Thanks.\n\nA: Bye.\n"
+    transcript = parse_transcript(source, "t", "t.txt", segmentation="sentence")
+    answer = [s for s in transcript.segments if s.id.startswith("t2.")]
+    assert [transcript.text[s.start : s.end] for s in answer] == sentences
+
+
 @pytest.mark.parametrize("kind", ["turn", "paragraph", "sentence"])
 def test_segment_ids_are_stable_across_parses(kind: str) -> None:
     first = parse_transcript(SEGMENT_TEXT, "t", "t.txt", segmentation=kind)

@@ -865,10 +865,15 @@ def _rstrip_end(text: str, start: int, end: int) -> int:
 
 
 _PARA = re.compile(r"\n[ \t]*\n\s*")
+# Abbreviations that end in a period but not a sentence, in the languages interviews are often
+# in (English, German, French, Spanish), and any single letter (`z. B.`, `J. Smith`, `κ.`).
 _ABBREV = re.compile(
-    r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|Sr|Jr|St|Inc|Ltd|Co|vs|etc|e\.g|i\.e|No|approx|Mt)\.|\b[A-Z]\.)$"
+    r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|Sr|Sra|Srta|Dra|Jr|St|Inc|Ltd|Co|vs|etc|e\.g|i\.e|No|Nr|approx"
+    r"|Mt|ca|bzw|usw|vgl|ggf|evtl|Hr|Fr|Mme|Mlle|Ud|Uds|ej|p\.ex)\.|\b[^\W\d_]\.)$"
 )
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+# `.` `!` `?` `…` and the Arabic `؟` need a space after them; the full-width `。！？` of Chinese
+# and Japanese do not (their sentences are not separated by spaces).
+_SENTENCE_END = re.compile(r"[.!?…؟]+[\"'”’»)\]]*\s+|[。！？]+[」』”’）)\]]*\s*")
 
 
 def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -887,7 +892,7 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans = []
     pos = start
     for m in _SENTENCE_END.finditer(text, start, end):
-        if _ABBREV.search(text, max(start, m.start() - 6), m.start() + 1):
+        if _ABBREV.search(text, max(start, m.start() - 8), m.start() + 1):
             continue
         nxt = m.end()
         if nxt < end and text[nxt].islower():
