@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import re
+import sys
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -62,6 +63,39 @@ _FROM_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 
 def normalize(text: str) -> str:
     """Lowercase and fold look-alike characters, keeping the length (offsets stay valid)."""
+    return normalize_scripts(text)[0]
+
+
+# High bytes of the UTF-16 code units of the spaceless scripts (`_SPACELESS`), full-width
+# forms and astral characters: a text with none of them has none of those characters. Checking
+# them costs about 2 ms a MB; a regex search for the characters themselves took 10, and ran on
+# every text, which slowed the whole matcher by half.
+_WIDE_HIGH_BYTES = bytes(
+    1
+    if b in {0x0E, 0x10, 0x17, 0x30, 0x31, 0xF9, 0xFA, 0xFF}
+    or 0x34 <= b <= 0x9F
+    or 0xD8 <= b <= 0xDB
+    else 0
+    for b in range(256)
+)
+
+
+# CPython stores a string whose characters are all below U+0100 one byte each; its size then
+# tells (in constant time) that it has no character of those scripts. Any other size (wider
+# characters, a cached UTF-8 copy, another Python) only means the bytes are looked at.
+_ONE_BYTE_HEADER = sys.getsizeof("\xe9") - 2
+
+
+def _may_have_wide_scripts(lowered: str) -> bool:
+    """False when the text surely has no character of a spaceless script or a full-width form."""
+    if lowered.isascii() or sys.getsizeof(lowered) - _ONE_BYTE_HEADER == len(lowered) + 1:
+        return False
+    high = lowered.encode("utf-16-be", "surrogatepass")[0::2]
+    return b"\x01" in high.translate(_WIDE_HIGH_BYTES)
+
+
+def normalize_scripts(text: str) -> tuple[str, bool]:
+    """`normalize`, and whether the text may hold a spaceless script (see `_edges`)."""
     if "\u0130" in text:
         # 'İ' is the one character that lowers to two code points ('i' + combining dot); as
         # plain 'i' it keeps the length and matches the way a reader would (İstanbul, istanbul).
@@ -70,9 +104,10 @@ def normalize(text: str) -> str:
     for old, new in _FOLDS:
         if old in lowered:
             lowered = lowered.replace(old, new)
-    if not lowered.isascii() and _FULL_WIDTH.search(lowered):
+    wide = _may_have_wide_scripts(lowered)
+    if wide and _FULL_WIDTH.search(lowered):
         lowered = lowered.translate(_FROM_FULL_WIDTH).lower()
-    return lowered
+    return lowered, wide
 
 
 @lru_cache(maxsize=4096)
@@ -97,11 +132,11 @@ def needs_boundary(ch: str) -> bool:
     return is_word_char(ch) and _SPACELESS.match(ch) is None
 
 
-def _edges(norm: str) -> str:
+def _edges(norm: str, wide: bool = True) -> str:
     """`norm` with the scripts written without spaces as spaces, for word-boundary checks: a
     Latin word or a number touching Han or kana (下载了APP以后, 2020年) is a whole word. The
-    same object when there is no such character."""
-    if norm.isascii() or _SPACELESS.search(norm) is None:
+    same object when there is no such character (`wide` False: known to have none)."""
+    if not wide or norm.isascii() or _SPACELESS.search(norm) is None:
         return norm
     return _SPACELESS.sub(" ", norm)
 
@@ -475,29 +510,30 @@ class Matcher:
             return []
         return self._automaton.find_matches_as_indexes(bounded, overlapping=True)
 
-    def _raw(self, norm: str) -> tuple[str, list[tuple[int, int, int]]]:
-        """(bounded text, raw hits), with the hits of words that touch Han or kana.
+    def _raw(self, norm: str, wide: bool) -> tuple[str, list[tuple[int, int, int]], str]:
+        """(bounded text, raw hits, edges), with the hits of words that touch Han or kana.
 
         In `bounded_text` a Han character is a word character, so `app` in 下载了APP以后 is not
-        between spaces; a second scan of the text with those scripts as spaces finds it.
+        between spaces; a second scan of the text with those scripts as spaces (`_edges`, also
+        what the boundary checks look at) finds it.
         """
         bounded = bounded_text(norm)
         raw = self._raw_hits(bounded)
-        edges = _edges(norm)
+        edges = _edges(norm, wide)
         if edges is not norm:
             raw = sorted(set(raw).union(self._raw_hits(bounded_text(edges))), key=itemgetter(1))
-        return bounded, raw
+        return bounded, raw, edges
 
-    def _scan(self, norm: str) -> list[tuple[int, int, int]]:
+    def _scan(self, norm: str, wide: bool) -> list[tuple[int, int, int]]:
         """Whole-word pattern hits (pattern index, start, end) in normalized text."""
-        bounded, raw = self._raw(norm)
+        bounded, raw, edges = self._raw(norm, wide)
         if len(raw) >= self.vector_threshold:
-            pat, start, end = self._filter_vectorized(norm, bounded, raw)
+            pat, start, end = self._filter_vectorized(norm, bounded, raw, edges)
             return list(zip(pat.tolist(), start.tolist(), end.tolist(), strict=True))
-        return self._filter_loop(norm, raw)
+        return self._filter_loop(norm, raw, edges)
 
     def _filter_loop(
-        self, norm: str, raw: list[tuple[int, int, int]]
+        self, norm: str, raw: list[tuple[int, int, int]], edges: str
     ) -> list[tuple[int, int, int]]:
         """Raw hits as offsets into norm, checked and with stems extended, hit by hit.
 
@@ -506,7 +542,6 @@ class Matcher:
         found = []
         patterns = self._patterns
         n = len(norm)
-        edges = _edges(norm)
         for pat_no, start, end in raw:
             pat = patterns[pat_no]
             start += pat.check_left - 1
@@ -524,7 +559,7 @@ class Matcher:
         return found
 
     def _filter_vectorized(
-        self, norm: str, bounded: str, raw: list[tuple[int, int, int]]
+        self, norm: str, bounded: str, raw: list[tuple[int, int, int]], edges: str
     ) -> tuple[Any, Any, Any]:
         """The same filtering as the loop in `_scan`, done with numpy over all hits at once.
 
@@ -567,7 +602,7 @@ class Matcher:
         if norm.isascii():  # then the bounded text has a space exactly where norm has no word
             word = np.frombuffer(bounded.encode("ascii"), dtype=np.uint8) != 32
         else:
-            word = word_mask(_edges(norm))
+            word = word_mask(edges)
         keep = (~check_left[pat] | ~word[start]) & (~check_right[pat] | ~word[end + 1])
         pat, start, end = pat[keep], start[keep], end[keep]
         stems = stem[pat]
@@ -611,7 +646,7 @@ class Matcher:
 
     def match(self, text: str, segments: Sequence[SegmentView]) -> list[list[Hit]]:
         """Hits per segment (same order as `segments`), each list sorted by (start, end, rule)."""
-        norm = normalize(text)
+        norm, wide = normalize_scripts(text)
         starts = [s.start for s in segments]
         per_segment: list[list[Hit]] = [[] for _ in segments]
         if not segments:
@@ -631,7 +666,7 @@ class Matcher:
             lambda: defaultdict(list)
         )
         excluded: set[tuple[int, int]] = set()
-        for pat_no, start, end in self._scan(norm):
+        for pat_no, start, end in self._scan(norm, wide):
             seg = segment_of(start)
             if seg < 0:
                 continue
@@ -686,11 +721,11 @@ class Matcher:
         """
         if not segments:
             return []
-        norm = normalize(text)
-        bounded, raw = self._raw(norm)
+        norm, wide = normalize_scripts(text)
+        bounded, raw, edges = self._raw(norm, wide)
         if len(raw) < self.vector_threshold:
-            return self._coded_few(text, norm, raw, segments)
-        return self._coded_many(text, norm, bounded, raw, segments)
+            return self._coded_few(text, norm, raw, segments, edges)
+        return self._coded_many(text, norm, bounded, raw, segments, edges)
 
     def _coded_few(
         self,
@@ -698,12 +733,13 @@ class Matcher:
         norm: str,
         raw: list[tuple[int, int, int]],
         segments: Sequence[SegmentView],
+        edges: str,
     ) -> list[tuple[int, str, tuple[str, ...]]]:
         """`coded_segments` for few hits, in plain Python (importing numpy costs more)."""
         starts = [s.start for s in segments]
         pairs: set[tuple[int, int]] = set()
         near_hits = []
-        for pat_no, s, e in self._filter_loop(norm, raw):
+        for pat_no, s, e in self._filter_loop(norm, raw, edges):
             i = bisect.bisect_right(starts, s) - 1
             if i < 0 or s >= segments[i].end:
                 continue
@@ -761,6 +797,7 @@ class Matcher:
         bounded: str,
         raw: list[tuple[int, int, int]],
         segments: Sequence[SegmentView],
+        edges: str,
     ) -> list[tuple[int, str, tuple[str, ...]]]:
         """`coded_segments` with numpy, for many hits."""
         import numpy as np
@@ -770,7 +807,7 @@ class Matcher:
         starts = [s.start for s in segments]
         seg_starts = np.array(starts, dtype=np.int64)
         seg_ends = np.fromiter((s.end for s in segments), dtype=np.int64, count=n_seg)
-        pat, start, end = self._filter_vectorized(norm, bounded, raw)
+        pat, start, end = self._filter_vectorized(norm, bounded, raw, edges)
         seg = np.searchsorted(seg_starts, start, side="right") - 1
         inside = seg >= 0
         inside[inside] = start[inside] < seg_ends[seg[inside]]
