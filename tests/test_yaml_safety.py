@@ -342,3 +342,26 @@ def test_unreadable_qualcode_yaml_in_project(
     assert "qualcode.yaml" in result.stderr
     assert "error: not valid utf-8 at byte offset 12 (byte 0xff)" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_hints_for_an_apostrophe_in_single_quotes_and_an_unquoted_date(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a helper: French keywords copied the README's single quotes ('l'économie') and
+    got 'fix the YAML syntax there'; `version: 2024-01-01` was 'not a string, must be a string'."""
+    monkeypatch.chdir(tmp_path)
+    head = "codebook: {id: x, title: X, version: 2024-01-01}\ncodes:\n  - id: a\n    name: A\n"
+    write(tmp_path / "date.yaml", (head + "    definition: D\n").encode())
+    code, out, _, _ = run_check(runner, "date.yaml")
+    assert code == 1
+    assert (
+        "date.yaml:1:38: error: 'version' in 'codebook' must be a string or number, not a date"
+        in out
+    )
+    assert 'hint: quote it ("2024-01-01")' in out
+    rule = "    definition: D\n    rules:\n      - keywords: ['l'économie', \"prix\"]\n"
+    write(tmp_path / "quote.yaml", (head.replace("2024-01-01", "'1'") + rule).encode())
+    code, out, _, _ = run_check(runner, "quote.yaml")
+    assert code == 1
+    assert "quote.yaml:7:23: error: invalid YAML" in out
+    assert "double it ('l''économie') or use double quotes" in out

@@ -96,6 +96,8 @@ def check_mapping(
                     "wrong-type",
                     _BOOL_HINT
                     if isinstance(value, bool) and "string" in spec.types
+                    else _DATE_HINT
+                    if type_name(value) == "a date"
                     else f"write e.g. {name}: [...]"
                     if spec.items
                     else "",
@@ -118,6 +120,7 @@ def check_mapping(
 
 
 _BOOL_HINT = "quote it: YAML reads unquoted yes, no, on, off, true and false as true/false"
+_DATE_HINT = 'quote it ("2024-01-01"): YAML reads an unquoted date as a date, not text'
 
 
 def type_name(value: Any) -> str:
@@ -131,4 +134,8 @@ def type_name(value: Any) -> str:
         return "a list"
     if isinstance(value, (int, float)):
         return "a number"
+    import datetime
+
+    if isinstance(value, datetime.date):  # YAML reads an unquoted 2024-01-01 as a date
+        return "a date"
     return "a string"

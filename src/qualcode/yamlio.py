@@ -12,6 +12,7 @@ loader, then build plain dicts and lists ourselves:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,14 @@ def _pos(node: yaml.Node) -> Pos:
 
 
 _TAB_HINT = "YAML does not allow tabs for indentation: indent with spaces"
+# a single-quoted text closed by a letter's apostrophe: 'l'économie', 'don't'
+_APOSTROPHE_IN_QUOTES = re.compile(r"(?:^|[\s\[,:])'[^'\n]*\w'\w")
+
+
+def _line_of(text: str, index: int) -> str:
+    start = text.rfind("\n", 0, index) + 1
+    end = text.find("\n", index)
+    return text[start : end if end >= 0 else len(text)]
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str | Path) -> YamlError:
@@ -97,6 +106,12 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str | Path) -> Yam
         hint = (
             "check the indentation there against the lines above: keys of one mapping line up "
             "exactly, and a list item's keys line up under the first one after its '- '"
+        )
+    elif mark is not None and _APOSTROPHE_IN_QUOTES.search(_line_of(text, mark.index)):
+        # `['l'économie']`: the apostrophe closed the single-quoted string
+        hint = (
+            "an apostrophe inside single quotes ends the text: double it ('l''économie') or use "
+            'double quotes ("l\'économie")'
         )
     else:
         hint = "fix the YAML syntax there"
