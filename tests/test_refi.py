@@ -962,3 +962,16 @@ def test_codings_of_a_group_code_are_kept_with_a_note(tmp_path: Path) -> None:
         n.startswith("kept 1 coding(s) of 'Land', marked not codable in the source (a group)")
         for n in notes
     )
+
+
+def test_code_ids_from_names_keep_latin_letters_nfkd_does_not_split() -> None:
+    """Found by a helper: `Işık` became `isk` and `Straße` `strae`."""
+    from qualcode.codebook.importers import slugify
+
+    assert [slugify(n) for n in ("Işık", "Straße", "Łódź", "Überzeugung / Trust")] == [
+        "isik",
+        "strasse",
+        "lodz",
+        "uberzeugung-trust",
+    ]
+    assert slugify("看病难") == "code"  # no ASCII letters: the fallback, numbered on import

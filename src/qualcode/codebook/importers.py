@@ -74,9 +74,38 @@ class RenderedCodebook:
     code_count: int = 0
 
 
+# Latin letters that NFKD does not take apart into an ASCII letter and a mark: without these,
+# `Işık` became `isk` and `Straße` `strae`.
+_LATIN_LETTERS = str.maketrans(
+    {
+        "ı": "i",
+        "ß": "ss",
+        "ẞ": "ss",
+        "ø": "o",
+        "Ø": "o",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ð": "d",
+        "Ð": "d",
+        "þ": "th",
+        "Þ": "th",
+        "ħ": "h",
+    }
+)
+
+
 def slugify(text: str, fallback: str = "code") -> str:
-    """Lowercase ASCII slug (`Überzeugung / Trust` -> `uberzeugung-trust`), at most 60 chars."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    """Lowercase ASCII slug (`Überzeugung / Trust` -> `uberzeugung-trust`), at most 60 chars.
+
+    Names in other scripts have no ASCII letters and get `fallback` (then `-2`, `-3`...)."""
+    plain = unicodedata.normalize("NFKD", text.translate(_LATIN_LETTERS))
+    ascii_text = plain.encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:60].strip("-") or fallback
 
