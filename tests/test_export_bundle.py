@@ -386,6 +386,14 @@ def test_xlsx_workbook_has_a_sheet_per_table_and_neutralized_cells(
     with zipfile.ZipFile(out / "summary.xlsx") as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
         assert sheets and not any(b"<f>" in archive.read(n) for n in sheets)
+    # laid out to be read: columns as wide as their text (at most 60, prose wrapped), header
+    # frozen (found by a helper: every column was 8 characters wide)
+    tally_sheet = book["tally_by_partnership_type"]
+    assert tally_sheet.freeze_panes == "A2"
+    assert tally_sheet.column_dimensions["F"].width == len("Total (n=4)") + 2
+    quote_column = sheet.cell(1, header.index("quote") + 1).column_letter
+    assert sheet.column_dimensions[quote_column].width == 60
+    assert sheet.cell(2, header.index("quote") + 1).alignment.wrap_text
 
 
 def test_attribute_names_from_other_tools_stay_inside_the_output_folder(

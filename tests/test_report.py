@@ -438,3 +438,15 @@ def test_bundled_report_renders_in_chromium(tmp_path: Path) -> None:
         finally:
             browser.close()
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_long_code_names_are_shortened_on_a_figure_axis() -> None:
+    """Found by a helper: a 100-character name took the heatmap's width and collapsed its cells."""
+    from qualcode.plots import LABEL_CHARS, _label
+
+    long = "Tensions and conflicts between health-care anchors and community groups"
+    assert _label(long) == "Tensions and conflicts between health-care…"
+    assert len(_label("x" * 100)) == LABEL_CHARS
+    assert _label("Physical assets and on-the-ground services") == (
+        "Physical assets and on-the-ground services"  # the bundled names are whole
+    )

@@ -299,9 +299,34 @@ def workbook_bytes(tables: Sequence[Table]) -> bytes:
                 # never run, so the text stays as written (no `'` as in CSV, where it must be)
                 if isinstance(cell.value, str):
                     cell.data_type = "s"
+        _lay_out(sheet, table)
     raw = io.BytesIO()
     book.save(raw)
     return _pin_zip(raw.getvalue())
+
+
+def _lay_out(sheet: Any, table: Table) -> None:
+    """Columns as wide as their text (up to a limit, then wrapped), the header row frozen.
+
+    Without widths a spreadsheet shows every column 8 characters wide: headers overlapped and
+    code names were cut (found by a helper)."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for number, column in enumerate(table.columns, 1):
+        texts = [str(column), *(str(row.get(column) or "") for row in table.rows)]
+        longest = max(len(line) for text in texts for line in text.split("\n"))
+        width = min(max(longest, 6) + 2, _WIDEST_COLUMN)
+        letter = get_column_letter(number)
+        sheet.column_dimensions[letter].width = width
+        if longest > _WIDEST_COLUMN:  # prose (quotes, definitions): wrapped in its column
+            for (cell,) in sheet.iter_rows(min_col=number, max_col=number, min_row=2):
+                cell.alignment = wrap
+    sheet.freeze_panes = "A2"
+
+
+_WIDEST_COLUMN = 60
 
 
 def _sheet_title(name: str, taken: set[str]) -> str:

@@ -84,6 +84,21 @@ def _new_figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+# Longer code names are shortened on a figure's axis (in full in the tables): a 100-character
+# name took the whole width and squeezed the cells to nothing.
+LABEL_CHARS = 45
+
+
+def _label(name: str) -> str:
+    """`name`, or its first words within LABEL_CHARS and `…` (cut mid-word if it has to be)."""
+    if len(name) <= LABEL_CHARS:
+        return name
+    cut = name[: LABEL_CHARS - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-") + "…"
+
+
 def _bold_families(labels: Sequence[Any], codes: Sequence[str], depth: Mapping[str, int]) -> None:
     """Top-level codes (families) in bold, so the tree shows without indentation."""
     for label, code in zip(labels, codes, strict=True):
@@ -129,7 +144,7 @@ def heatmap_figure(counts: pd.DataFrame, depth: Mapping[str, int]) -> Figure:
         if slanted:
             for label in ax.get_xticklabels():
                 label.set_horizontalalignment("left")
-        ax.set_yticks(range(len(codes)), [str(counts.loc[c, "name"]) for c in codes])
+        ax.set_yticks(range(len(codes)), [_label(str(counts.loc[c, "name"])) for c in codes])
         ax.tick_params(axis="y", length=0)
         _bold_families(ax.get_yticklabels(), codes, depth)
         for spine in ax.spines.values():
@@ -179,7 +194,7 @@ def frequencies_figure(
                 fontsize=6.5,
                 color="#3c434b",
             )
-        ax.set_yticks(y, [r["name"] for r in rows])
+        ax.set_yticks(y, [_label(r["name"]) for r in rows])
         ax.set_ylim(len(rows) - 0.5, -0.5)  # most-coded on top, no empty band above or below
         ax.set_xlim(0, top * 1.18 if top else 1)
         ax.set_xlabel("Coded segments (transcripts with the code / all transcripts)")
@@ -203,7 +218,7 @@ def cooccur_figure(frame: pd.DataFrame, names: Mapping[str, str]) -> Figure:
     np.fill_diagonal(off, np.nan)
     top = np.nanmax(off) if size > 1 and np.isfinite(off).any() else 1.0
     shown = np.where(off > 0, off, np.nan)
-    labels = [names.get(c, c) for c in codes]
+    labels = [_label(names.get(c, c)) for c in codes]
     side = 2.6 + 0.22 * size
     with _rc():
         fig = _new_figure(side + 0.8, side)
