@@ -33,7 +33,10 @@ STATUS_MARK = {
 HIT_STYLE = "black on yellow"
 SELECTED_HIT_STYLE = "bold black on bright_green"
 
+# help and quit first: a narrow terminal cuts the line's end, and `?` lists the rest
 KEYS: tuple[tuple[str, str], ...] = (
+    ("?", "help"),
+    ("q", "quit"),
     ("a", "accept"),
     ("x", "reject"),
     ("c", "add"),
@@ -41,8 +44,6 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("m", "memo"),
     ("n/p u t /", ""),
     ("z/y", ""),
-    ("?", "help"),
-    ("q", "quit"),
 )
 
 HELP_TEXT = """\
@@ -89,7 +90,8 @@ class PromptScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     PromptScreen { align: center middle; }
     PromptScreen > Vertical {
-        width: 72; height: auto; border: round $accent; background: $surface; padding: 0 1;
+        width: 72; max-width: 100%; height: auto; border: round $accent; background: $surface;
+        padding: 0 1;
     }
     """
 
@@ -127,8 +129,8 @@ class CodeSearchScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     CodeSearchScreen { align: center middle; }
     CodeSearchScreen > Vertical {
-        width: 72; height: auto; max-height: 20; border: round $accent; background: $surface;
-        padding: 0 1;
+        width: 72; max-width: 100%; height: auto; max-height: 20; border: round $accent;
+        background: $surface; padding: 0 1;
     }
     CodeSearchScreen OptionList { height: auto; max-height: 10; }
     """
@@ -151,7 +153,9 @@ class CodeSearchScreen(ModalScreen[str | None]):
         self.query_one(Input).focus()
 
     def _fill(self, query: str) -> None:
-        codes = search_codes(self.state.project.codebook, query, limit=8)
+        # every code to browse (the list scrolls), the best matches once something is typed
+        codebook = self.state.project.codebook
+        codes = search_codes(codebook, query, limit=len(codebook.codable) if not query else 30)
         self.found = [c.id for c in codes]
         results = self.query_one(OptionList)
         results.clear_options()
@@ -188,7 +192,8 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Static {
-        width: 78; height: auto; border: round $accent; background: $surface; padding: 0 1;
+        width: 78; max-width: 100%; height: auto; max-height: 100%; overflow-y: auto;
+        border: round $accent; background: $surface; padding: 0 1;
     }
     """
 
@@ -284,14 +289,15 @@ class CodingScreen(Screen[None]):
             f"{state.transcript_id} ({position}/{len(state.transcript_ids)})  ·  "
             f"segment {state.index + 1}/{total}{mark}  ·  {reviewed}/{total} reviewed ({share})"
         )
-        self.query_one("#status", Static).update(Text(_one_line(status, 78), style="bold"))
+        width = self._line_width()
+        self.query_one("#status", Static).update(Text(_one_line(status, width), style="bold"))
         before, after = state.context()
         for widget_id, seg, arrow in (("#before", before, "↑"), ("#after", after, "↓")):
             if seg is None:
                 line = f"{arrow} ({'start' if arrow == '↑' else 'end'} of transcript)"
             else:
                 line = f"{arrow} {seg.speaker or '—'}: {state.segment_text(seg)}"
-            self.query_one(widget_id, Static).update(Text(_one_line(line, 78)))
+            self.query_one(widget_id, Static).update(Text(_one_line(line, width)))
 
         self.rows = state.rows()
         codes = self.query_one("#codes", OptionList)
@@ -312,11 +318,23 @@ class CodingScreen(Screen[None]):
         )
         self._draw_segment()
 
+    def on_resize(self, event: object) -> None:
+        """One-line texts are cut to the width: cut them again to the new one."""
+        self.refresh_view()
+
+    def _line_width(self) -> int:
+        """The screen's width for one-line texts (78 before the first layout, as before)."""
+        return max(20, (self.size.width or 80) - 2)
+
     def _row_text(self, row: CodeRow) -> Text:
         symbol, style = STATUS_MARK.get(row.status, ("·", ""))
         text = Text()
         text.append(f"{symbol}{'+' if row.origin == 'human' else ' '} ", style=style)
-        text.append(f"{row.code:<26}", style="bold" if row.known else "bold red")
+        # a long id is not run into its name: it keeps a space after it
+        text.append(
+            f"{row.code:<26} "[: max(27, len(row.code) + 1)],
+            style="bold" if row.known else "bold red",
+        )
         detail = row.name if row.known else "(not in the codebook)"
         if row.matched:
             detail += "  ← " + ", ".join(f"“{w}”" for w in row.matched)
@@ -328,7 +346,7 @@ class CodingScreen(Screen[None]):
             detail += "  (stale: its text changed)"
         if row.memo:
             detail += "  ✎ " + row.memo
-        text.append(_one_line(detail, 44))
+        text.append(_one_line(detail, max(20, self._line_width() - 6 - len(f"{row.code:<26} "))))
         return text
 
     def _draw_segment(self) -> None:
