@@ -450,3 +450,11 @@ def test_long_code_names_are_shortened_on_a_figure_axis() -> None:
     assert _label("Physical assets and on-the-ground services") == (
         "Physical assets and on-the-ground services"  # the bundled names are whole
     )
+
+
+def test_agreement_statistics_have_fixed_decimals() -> None:
+    """Found by a helper: kappa 1.0 and 0.0 stood beside 0.629 in the report."""
+    from qualcode.report import _stat
+
+    assert [_stat(1.0), _stat(0.0), _stat(0.629), _stat(None)] == ["1.000", "0.000", "0.629", "–"]
+    assert _stat(92.3, "%", 1) == "92.3%"

@@ -427,7 +427,8 @@ def render_heatmap(data: ReportData) -> str:
         for column in columns:
             count, total = int(record[column]), int(n.get(column, 0))
             value = share(count, total)
-            title = f"{count} of {total} {frame.attrs.get('unit', 'transcripts')}"
+            unit = str(frame.attrs.get("unit", "transcripts"))
+            title = f"{count} of {total} {unit if total != 1 else unit.removesuffix('s')}"
             if count == 0:  # "0%" of an empty group would claim a finding; "–" says "no data"
                 cells.append(
                     f'<td class="cell zero" title="{esc(title)}">{percent_text(0, total)}</td>'
@@ -559,8 +560,9 @@ def render_cooccur(data: ReportData) -> str:
     )
 
 
-def _stat(value: Any, suffix: str = "") -> str:
-    return "–" if value is None else f"{value}{suffix}"
+def _stat(value: Any, suffix: str = "", decimals: int = 3) -> str:
+    """A statistic with a fixed number of decimals (1.000 beside 0.629, not 1.0), `–` if none."""
+    return "–" if value is None else f"{value:.{decimals}f}{suffix}"
 
 
 def render_agreement(section: AgreementSection) -> str:
@@ -574,7 +576,7 @@ def render_agreement(section: AgreementSection) -> str:
         lines.append(
             f'<tr{overall}><th scope="row">{esc(r["name"])} <span class="id">{esc(r["code"])}'
             f'</span></th><td class="num">{r["n_units"]}</td>'
-            f'<td class="num">{_stat(r["percent"], "%")}</td>'
+            f'<td class="num">{_stat(r["percent"], "%", 1)}</td>'
             f'<td class="num">{_stat(r["kappa"])}</td><td class="num">{_stat(r["alpha"])}</td>'
             f'<td class="why">{esc(r["note"])}</td></tr>'
         )
