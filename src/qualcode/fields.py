@@ -7,6 +7,7 @@ did-you-mean), missing required key and wrong-typed value at its line and column
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from qualcode.diagnostics import Diagnostic, did_you_mean, error
@@ -34,12 +35,18 @@ class Field:
 def type_ok(value: Any, types: tuple[str, ...]) -> bool:
     """JSON-Schema-like type test (a bool is not a number; numbers are accepted where text is)."""
     for t in types:
-        if t == "string" and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        # a YAML date (`version: 2024-01-01`) is text to JSON Schema, and str() gives it back
+        if (
+            t == "string"
+            and isinstance(value, (str, int, float, date))
+            and not isinstance(value, bool)
+        ):
             return True
         if t == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
             return True
-        if t == "integer" and isinstance(value, int) and not isinstance(value, bool):
-            return True
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        if t == "integer" and whole and not isinstance(value, bool):
+            return True  # 5.0 is a whole number, to JSON Schema too
         if (
             (t == "boolean" and isinstance(value, bool))
             or (t == "array" and isinstance(value, list))
@@ -96,8 +103,6 @@ def check_mapping(
                     "wrong-type",
                     _BOOL_HINT
                     if isinstance(value, bool) and "string" in spec.types
-                    else _DATE_HINT
-                    if type_name(value) == "a date"
                     else f"write e.g. {name}: [...]"
                     if spec.items
                     else "",
@@ -120,7 +125,6 @@ def check_mapping(
 
 
 _BOOL_HINT = "quote it: YAML reads unquoted yes, no, on, off, true and false as true/false"
-_DATE_HINT = 'quote it ("2024-01-01"): YAML reads an unquoted date as a date, not text'
 
 
 def type_name(value: Any) -> str:
@@ -134,8 +138,4 @@ def type_name(value: Any) -> str:
         return "a list"
     if isinstance(value, (int, float)):
         return "a number"
-    import datetime
-
-    if isinstance(value, datetime.date):  # YAML reads an unquoted 2024-01-01 as a date
-        return "a date"
     return "a string"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ def _text(value: Any) -> str:
 def _texts(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
-    return tuple(str(v).strip() for v in value if isinstance(v, (str, int, float)))
+    return tuple(str(v).strip() for v in value if isinstance(v, (str, int, float, date)))
 
 
 def read_codebook(path: Path, display: str | None = None) -> LoadedCodebook:
@@ -292,6 +293,8 @@ def _parse_rules(value: Any, code_id: str, out: LoadedCodebook) -> list[Rule]:
             diags += check_mapping(near, NEAR_FIELDS, path, f"'near' of {context}")
             near_terms = _checked_keywords(near, "terms", context, out)
             within_value = near.get("within")
+            if isinstance(within_value, float) and within_value.is_integer():
+                within_value = int(within_value)  # `within: 5.0`
             if isinstance(within_value, int) and not isinstance(within_value, bool):
                 within = within_value
             if len(near_terms) < 2 or within < 1:

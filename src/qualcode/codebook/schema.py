@@ -71,9 +71,11 @@ def _object_schema(fields: dict[str, Field], extra: dict[str, Any] | None = None
     props: dict[str, Any] = {}
     for name, f in fields.items():
         prop: dict[str, Any] = {"description": f.description}
-        prop["type"] = f.types[0] if len(f.types) == 1 else list(f.types)
+        # as `qualcode check` reads YAML: a number is accepted where text is (`keywords: [2020]`)
+        types = [t for ft in f.types for t in (("string", "number") if ft == "string" else (ft,))]
+        prop["type"] = types[0] if len(types) == 1 else list(dict.fromkeys(types))
         if f.items:
-            prop["items"] = {"type": f.items}
+            prop["items"] = {"type": ["string", "number"] if f.items == "string" else f.items}
         props[name] = prop
     schema: dict[str, Any] = {
         "type": "object",
@@ -91,9 +93,17 @@ def _object_schema(fields: dict[str, Field], extra: dict[str, Any] | None = None
 
 def json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of a qualcode codebook file."""
+    # what `qualcode check` refuses, said where a schema can: an editor flags it as it is typed
+    word = {"type": ["string", "number"], "minLength": 1, "pattern": r"^[^*]*\*?$"}
     rule = _object_schema(
         RULE_FIELDS,
-        {"near": {"$ref": "#/$defs/near"}, "id": {"pattern": SLUG_PATTERN}},
+        {
+            "near": {"$ref": "#/$defs/near"},
+            "id": {"pattern": SLUG_PATTERN},
+            "keywords": {"items": word},
+            "exclude": {"items": {"type": ["string", "number"], "minLength": 1}},
+            "regex": {"minLength": 1},
+        },
     )
     rule["oneOf"] = [{"required": [k]} for k in ("keywords", "regex", "near")]
     code = _object_schema(
@@ -121,6 +131,8 @@ def json_schema() -> dict[str, Any]:
             "header": _object_schema(HEADER_FIELDS, {"id": {"pattern": SLUG_PATTERN}}),
             "code": code,
             "rule": rule,
-            "near": _object_schema(NEAR_FIELDS, {"within": {"minimum": 1}}),
+            "near": _object_schema(
+                NEAR_FIELDS, {"within": {"minimum": 1}, "terms": {"minItems": 2, "items": word}}
+            ),
         },
     }
