@@ -243,6 +243,20 @@ def test_next_transcript_wraps_around(state) -> None:  # type: ignore[no-untyped
     assert state.transcript_id == "example-interview"
 
 
+def test_go_to_a_transcript_by_its_id_or_part_of_it(state, project) -> None:  # type: ignore[no-untyped-def]
+    """A helper needed ten presses of `t` to reach the eleventh transcript."""
+    assert state.go_to_transcript("SEC")
+    assert state.transcript_id == "second"
+    assert not lock_path(project, "alice", "example-interview").exists()  # left, lock released
+    state.take_notices()
+    assert not state.go_to_transcript("e")  # in both ids: which one is meant?
+    assert state.take_notices() == ["2 transcripts match 'e': example-interview, second"]
+    assert not state.go_to_transcript("nowhere")
+    assert state.take_notices() == ["0 transcripts match 'nowhere'"]
+    assert state.go_to_transcript("example-interview")
+    assert state.transcript_id == "example-interview"
+
+
 def test_search_is_case_insensitive_and_crosses_transcripts(state) -> None:  # type: ignore[no-untyped-def]
     assert state.search("DONATED the")
     assert (state.transcript_id, state.segment.id) == ("example-interview", "t4")

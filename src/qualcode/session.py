@@ -651,6 +651,24 @@ class SessionState:
         self.index = self._first_unreviewed(0) or 0
         return True
 
+    def go_to_transcript(self, query: str) -> bool:
+        """Show the transcript whose id is `query`, or the only one whose id contains it."""
+        wanted = query.strip()
+        found = [t for t in self.transcript_ids if t == wanted] or [
+            t for t in self.transcript_ids if wanted.casefold() in t.casefold()
+        ]
+        if len(found) != 1 or not wanted:
+            shown = ", ".join(found[:5]) + (" ..." if len(found) > 5 else "")
+            self.notices.append(
+                f"{len(found)} transcripts match {wanted!r}" + (f": {shown}" if found else "")
+            )
+            return False
+        if found[0] != self.transcript_id:
+            self._leave(forward=False)
+            self._enter(found[0])
+            self.index = self._first_unreviewed(0) or 0
+        return True
+
     def search(self, query: str) -> bool:
         """Go to the next segment whose text contains `query` (case-insensitive, any spacing)."""
         needle = " ".join(query.split()).casefold()

@@ -58,6 +58,7 @@ HELP_TEXT = """\
   n / p         next / previous segment
   u             next unreviewed segment (across transcripts)
   t             next transcript
+  T             go to a transcript by (part of) its id
   /             search the text (next segment containing it)
   z / y         undo / redo
   space / b     scroll the segment text down / up (also PgDn / PgUp)
@@ -219,6 +220,7 @@ class CodingScreen(Screen[None]):
         Binding("p", "prev", "Previous"),
         Binding("u", "unreviewed", "Next unreviewed"),
         Binding("t", "next_transcript", "Next transcript"),
+        Binding("T", "go_to_transcript", "Go to transcript"),
         Binding("slash", "search", "Search"),
         Binding("z", "undo", "Undo"),
         Binding("y", "redo", "Redo"),
@@ -494,6 +496,13 @@ class CodingScreen(Screen[None]):
 
     def action_next_transcript(self) -> None:
         self._do(self.state.next_transcript)
+
+    def action_go_to_transcript(self) -> None:
+        def chosen(query: str | None) -> None:
+            if query:
+                self._do(self.state.go_to_transcript, query)
+
+        self.app.push_screen(PromptScreen("Go to transcript (its id, or part of it)"), chosen)
 
     def action_search(self) -> None:
         def found(query: str | None) -> None:
