@@ -702,6 +702,30 @@ def test_resolved_disagreements_survive_a_second_merge(copy: Path) -> None:
     ]
 
 
+def test_code_only_re_anchors_a_consensus(copy: Path) -> None:
+    """Found by a helper: `check` says to run `code --coder consensus` after an edit, which added
+    the rules' proposals (codes the coders had rejected) as open records of the consensus, and
+    files without merge's header for transcripts merge had skipped."""
+    merged = invoke("merge", "-p", str(copy), "--coders", "alice,bob", "--into", "consensus")
+    assert merged.exit_code == 0, merged.output
+    before = consensus(copy, "a1")
+    path = copy / "transcripts" / "a1.txt"
+    path.write_text("Q: Is it on?\n\nA: Yes.\n\n" + path.read_text(encoding="utf-8"), "utf-8")
+    coded = invoke("code", "-p", str(copy), "--coder", "consensus")
+    assert coded.exit_code == 0, coded.output
+    assert "0 new proposals" in coded.stderr
+    assert "'consensus' was built by `qualcode merge`: its codings were only re-anchored" in (
+        coded.stderr
+    )
+    after = consensus(copy, "a1")
+    assert sorted(after.values()) == sorted(before.values())  # moved with their text, no more
+    assert sorted(p.name for p in (copy / "codings" / "consensus").glob("*.jsonl")) == [
+        "a1.jsonl",
+        "a2.jsonl",
+    ]
+    assert "consensus" not in agree(copy).stderr  # still a consensus, not a coder to compare
+
+
 def test_merge_and_code_wait_for_an_open_session(copy: Path) -> None:
     """Found by a helper: a session of the consensus held its file in memory and wrote it over
     the merge (and over `qualcode code`) at the next key, silently."""

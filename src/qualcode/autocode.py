@@ -22,6 +22,7 @@ from qualcode.store import (
     MergeReport,
     anchor_of,
     first_codings_text,
+    is_consensus,
     merge_proposals,
     parse_codings_bytes,
     proposed_coding,
@@ -70,7 +71,8 @@ def recoder(project: Project) -> Callable[[CodingsFile, Transcript], CodingsFile
         if not compiled:
             compiled.append(compile_rules(project.codebook))
         matcher = compiled[0]
-        proposals = propose_codings(transcript, matcher)
+        # a consensus is only re-anchored, as `qualcode code` does to it
+        proposals = [] if old.merged_from else propose_codings(transcript, matcher)
         merged, _ = merge_proposals(old, proposals, transcript, old.coder, matcher.rule_ids)
         return merged
 
@@ -108,10 +110,11 @@ def code_transcripts(
     from concurrent.futures import ThreadPoolExecutor
 
     pending: deque[tuple[TranscriptResult, Future[Path] | None]] = deque()
+    merged = is_consensus(project, coder)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qualcode-write") as writer:
         try:
             for transcript_id in transcript_ids:
-                result, text = _code_in_memory(project, matcher, transcript_id, coder)
+                result, text = _code_in_memory(project, matcher, transcript_id, coder, merged)
                 written = (
                     None
                     if text is None
@@ -134,28 +137,32 @@ _WRITES_PENDING = 4
 
 
 def _code_in_memory(
-    project: Project, matcher: Matcher, transcript_id: str, coder: str
+    project: Project, matcher: Matcher, transcript_id: str, coder: str, merged: bool = False
 ) -> tuple[TranscriptResult, str | None]:
     """The transcript's result and the new text of its codings file.
 
     The text is None when there is nothing to write: on an error, and when the file would not
     change (a re-run with the same text and rules leaves every file, and its mtime, alone).
+    A consensus from `qualcode merge` (`merged`) is only re-anchored: rule proposals there
+    would count as decisions nobody made (the coders may have rejected them).
     """
     try:
         refuse_if_in_session(project, coder, transcript_id)
         transcript = project.corpus.load(transcript_id)
         stored = read_codings_bytes(project, coder, transcript_id)
         text: str | None
+        if merged and stored is None:  # merge makes these files; nothing to re-anchor
+            return TranscriptResult(transcript_id, len(transcript.text), 0, MergeReport()), None
         if stored is None:  # coded for the first time: every proposal is new, nothing to merge
             found = matcher.coded_segments(transcript.text, segment_views(transcript.segments))
             text = first_codings_text(transcript, coder, found)
             proposed, report = len(found), MergeReport(added=len(found))
         else:
             old = parse_codings_bytes(project, coder, transcript_id, stored)
-            proposals = propose_codings(transcript, matcher)
+            proposals = [] if merged else propose_codings(transcript, matcher)
             merged, report = merge_proposals(old, proposals, transcript, coder, matcher.rule_ids)
             text, proposed = merged.to_text(), len(proposals)
-            if text.encode("utf-8", "surrogatepass") == stored:
+            if text.encode("utf-8", "surrogatepass") == _as_stored(stored):
                 text = None
     except QualcodeError as exc:
         return TranscriptResult(transcript_id, error=exc), None
@@ -163,6 +170,12 @@ def _code_in_memory(
         transcript_id, len(transcript.text), proposed, report, transcript.warnings
     )
     return result, text
+
+
+def _as_stored(data: bytes) -> bytes:
+    """A codings file's bytes with CRLF as LF: git with core.autocrlf (Windows) checks files
+    out with CRLF, and rewriting each one with LF showed every file as modified."""
+    return data.replace(b"\r\n", b"\n") if b"\r" in data else data
 
 
 def _once_written(result: TranscriptResult, written: Future[Path] | None) -> TranscriptResult:

@@ -120,6 +120,14 @@ def code(
         if moved or stale:
             line += f", {moved} re-anchored, {stale} stale"
         print(line, file=sys.stderr)
+        from qualcode.store import is_consensus
+
+        if is_consensus(proj, coder_name):
+            print(
+                f"note: {coder_name!r} was built by `qualcode merge`: its codings were only "
+                "re-anchored; rule proposals go to the coders, and `merge` brings their decisions",
+                file=sys.stderr,
+            )
     if gone:  # data was removed: said even with --quiet
         print(
             "removed proposals from rules that no longer exist: " + ", ".join(gone),
