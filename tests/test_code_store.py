@@ -1352,3 +1352,113 @@ def test_a_decision_recorded_twice_is_an_error(
     check = runner.invoke(app, ["check"])
     assert check.exit_code == 1
     assert f"code {twin['code']!r} is recorded twice on segment {twin['segment']}" in check.output
+
+
+def test_git_conflict_markers_are_named_with_what_to_do(small: Path, runner: CliRunner) -> None:
+    """Found by a helper: markers were 'invalid JSON' or 'no valid header line', whose hint was
+    to delete the file (losing the decisions) or a checkout git refuses during a merge."""
+    assert code(runner).exit_code == 0
+    path = jsonl(small, "alpha-clt")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    conflicted = ["<<<<<<< HEAD", lines[0], "=======", lines[0], ">>>>>>> theirs", *lines[1:]]
+    path.write_text("\n".join(conflicted), encoding="utf-8")
+    for args in (["check"], ["code"], ["tally"]):
+        result = runner.invoke(app, args)
+        output = result.stdout + result.stderr
+        assert "codings/auto/alpha-clt.jsonl:1" in output, args
+        assert "git merge conflict markers on line(s) 1, 3, 5" in output, args
+        assert "git checkout --ours FILE" in output and "Do not delete the file" in output
+
+
+def test_a_codings_file_checked_out_with_crlf_is_not_rewritten(
+    small: Path, runner: CliRunner
+) -> None:
+    """Found by a helper: with git's core.autocrlf every codings file was rewritten (with LF) by
+    a run that changed nothing, so git showed all of them modified."""
+    assert code(runner).exit_code == 0
+    path = jsonl(small, "alpha-clt")
+    crlf = path.read_bytes().replace(b"\n", b"\r\n")
+    path.write_bytes(crlf)
+    again = code(runner)
+    assert again.exit_code == 0, again.stderr
+    assert path.read_bytes() == crlf
+    assert runner.invoke(app, ["check"]).exit_code == 0
+
+
+def test_records_made_on_another_text_under_a_current_header_are_found_and_re_anchored(
+    small: Path, runner: CliRunner
+) -> None:
+    """Found by a helper: a git merge took the header of the side that re-coded an edited
+    transcript and the records of the other; check passed and quotes began mid-turn."""
+    assert code(runner).exit_code == 0
+    edit(small, "alpha-clt", lambda cf: decide(cf, "anchor", "t4", status="accepted", memo="A"))
+    path = jsonl(small, "alpha-clt")
+    old_records = path.read_text(encoding="utf-8").split("\n")[1:]
+    _insert_turns_at_start(small, "alpha-clt", "Interviewer: Hi?\n\nMaria Lopez: Hello.\n\n")
+    assert code(runner).exit_code == 0
+    fixed = path.read_text(encoding="utf-8")
+    mixed = "\n".join([fixed.split("\n")[0], *old_records])
+    path.write_text(mixed, encoding="utf-8")
+    check = runner.invoke(app, ["check"])
+    assert (
+        "codings/auto/alpha-clt.jsonl:1:1: warning: its records do not sit on the segments of "
+        "the text its header names"
+    ) in check.stdout
+    repaired = code(runner)
+    assert repaired.exit_code == 0, repaired.stderr
+    assert path.read_text(encoding="utf-8") == fixed  # every record back on its text
+    assert "do not sit" not in runner.invoke(app, ["check"]).stdout
+
+
+def test_a_typo_fixed_in_a_reviewed_turn_keeps_its_review_mark_and_memo(
+    small: Path, runner: CliRunner
+) -> None:
+    """Found by a helper: the turn's codings followed the fix, its mark and memo went stale, and
+    no command could clear them, so `check --strict` failed in CI."""
+    assert code(runner).exit_code == 0
+    project = load_project(small)
+    t2 = {s.id: s for s in project.corpus.load("alpha-clt").segments}["t2"]
+
+    def review(cf: CodingsFile) -> None:
+        decide(cf, "housing", "t2", status="accepted")
+        cf.notes.append(SegmentNote("t2", t2.start, t2.end, reviewed=True, memo="origin story"))
+
+    edit(small, "alpha-clt", review)
+    path = small / "transcripts" / "alpha-clt.txt"
+    path.write_text(path.read_text().replace("we do,", "we do ,"), encoding="utf-8")
+    assert code(runner).exit_code == 0
+    notes = [(n.segment, n.reviewed, n.memo, n.stale) for n in load(small, "alpha-clt").notes]
+    assert notes == [("t2", True, "origin story", False)]
+    assert runner.invoke(app, ["check", "--strict"]).exit_code == 0
+
+
+def test_a_record_kept_twice_by_a_merge_is_written_once(small: Path, runner: CliRunner) -> None:
+    """Found by a helper: keeping both sides of a git conflict left identical lines that `code`
+    kept and analysis counted."""
+    assert code(runner).exit_code == 0
+    path = jsonl(small, "alpha-clt")
+    clean = path.read_text(encoding="utf-8")
+    lines = clean.split("\n")
+    path.write_text("\n".join([*lines[:3], lines[2], *lines[3:]]), encoding="utf-8")
+    assert "recorded twice" in runner.invoke(app, ["check"]).stdout
+    assert code(runner).exit_code == 0
+    assert path.read_text(encoding="utf-8") == clean
+
+
+def test_analysis_warns_about_codings_it_cannot_count(small: Path, runner: CliRunner) -> None:
+    """Found by a helper: after a code was renamed in the codebook, and with two decisions on one
+    segment from a git conflict, tally and agree counted without a word."""
+    assert code(runner).exit_code == 0
+    edit(small, "alpha-clt", lambda cf: decide(cf, "health", "t4", status="accepted"))
+    path = jsonl(small, "alpha-clt")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    health = next(line for line in lines if '"code": "health"' in line)
+    path.write_text("\n".join([*lines, health.replace("accepted", "rejected")]), encoding="utf-8")
+    book = small / "codebooks" / "small.yaml"
+    book.write_text(book.read_text().replace("id: anchor", "id: anchor-institution"), "utf-8")
+    tally = runner.invoke(app, ["tally"])
+    assert tally.exit_code == 0, tally.output
+    assert "coding(s) of 'auto' use codes that are not in the codebook" in tally.stderr
+    assert "'anchor' (" in tally.stderr and "was a code renamed?" in tally.stderr
+    assert "1 code(s) of 'auto' have two different decisions on one segment" in tally.stderr
+    assert "alpha-clt t4 health" in tally.stderr

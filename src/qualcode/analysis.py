@@ -200,6 +200,9 @@ def load_analysis_data(
             texts[transcript.id] = transcript.text
     coded = []
     orphans = 0
+    unknown: dict[str, int] = {}
+    twice: set[tuple[str, str, str]] = set()
+    known_codes = project.codebook.by_id
     edited = EditedTranscripts(coder_name, recoder(project))
     unreviewed: list[str] = []
     for codings in iter_codings(project, coder_name):
@@ -209,8 +212,16 @@ def load_analysis_data(
         codings = edited.current(codings, hashes[tid], partial(project.corpus.load, tid))
         if status == "reviewed" and not reviewed_segments(codings):
             unreviewed.append(codings.transcript)
+        decided: dict[tuple[str, str], str] = {}
         for c in codings.codings:
-            if c.status not in counted or c.stale:
+            if c.stale:
+                continue
+            if c.code not in known_codes:  # a code renamed or removed in the codebook
+                unknown[c.code] = unknown.get(c.code, 0) + 1
+                continue
+            if decided.setdefault((c.code, c.segment), c.status) != c.status:
+                twice.add((codings.transcript, c.segment, c.code))
+            if c.status not in counted:
                 continue
             if (codings.transcript, c.segment) not in segments:
                 orphans += 1  # e.g. `segmentation:` changed since the coding was made
@@ -239,6 +250,20 @@ def load_analysis_data(
             + _some(unreviewed)
         )
     edited.warn()
+    if unknown:
+        names = ", ".join(f"{code!r} ({n})" for code, n in sorted(unknown.items())[:5])
+        warn(
+            f"{sum(unknown.values())} coding(s) of {coder_name!r} use codes that are not in the "
+            f"codebook and are not counted: {names}; was a code renamed? `qualcode check` "
+            "lists them"
+        )
+    if twice:
+        where = ", ".join(f"{t} {s} {c}" for t, s, c in sorted(twice)[:5])
+        warn(
+            f"{len(twice)} code(s) of {coder_name!r} have two different decisions on one segment "
+            f"(both sides of a git conflict kept?): {where}; which one counts is undefined, "
+            "`qualcode check` lists them"
+        )
     if orphans:
         warn(
             f"{orphans} coding(s) of {coder_name!r} are on segments that no longer exist (was "

@@ -26,7 +26,7 @@ import json.scanner
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import MISSING, dataclass, field, replace
 from operator import attrgetter
@@ -361,6 +361,15 @@ def _check_types(fields: dict[str, Any]) -> None:
             raise TypeError(f"{name} must be true or false")
 
 
+_CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")  # a record starts with {
+_CONFLICT_HINT = (
+    "take one side whole (`git checkout --ours FILE` or `--theirs FILE`, then `git add FILE`) "
+    "and run `qualcode code --coder CODER` to re-anchor it; to keep decisions from both sides, "
+    "apply the other side's with `qualcode decide`. Do not delete the file: it holds the "
+    "coder's decisions"
+)
+
+
 def parse_codings(text: str, path: str, bad_lines: list[StoreError] | None = None) -> CodingsFile:
     """Parse a codings file; a corrupt line raises StoreError naming the line and column.
 
@@ -368,6 +377,15 @@ def parse_codings(text: str, path: str, bad_lines: list[StoreError] | None = Non
     can list every one at once.
     """
     lines = text.split("\n")
+    conflicts = [n for n, line in enumerate(lines, 1) if line.startswith(_CONFLICT_MARKERS)]
+    if conflicts:
+        raise StoreError(
+            f"git merge conflict markers on line(s) {', '.join(map(str, conflicts[:10]))}"
+            + (" ..." if len(conflicts) > 10 else ""),
+            path=path,
+            line=conflicts[0],
+            hint=_CONFLICT_HINT,
+        )
     try:
         header = json.loads(lines[0])
     except (json.JSONDecodeError, IndexError, RecursionError) as exc:
@@ -375,7 +393,8 @@ def parse_codings(text: str, path: str, bad_lines: list[StoreError] | None = Non
             "codings file has no valid header line",
             path=path,
             line=1,
-            hint="restore it from git (`git checkout -- FILE`) or delete it and run `qualcode code`",
+            hint="restore it from git (`git checkout -- FILE`); deleting it would lose the "
+            "coder's decisions",
         ) from exc
     if not isinstance(header, dict) or "qualcode_codings" not in header:
         raise StoreError("not a qualcode codings file (no header)", path=path, line=1)
@@ -526,7 +545,7 @@ def is_consensus(project: Project, coder: str) -> bool:
     try:
         with first.open(encoding="utf-8") as handle:
             header = json.loads(handle.readline())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False  # `qualcode check` reports a broken file
     return isinstance(header, dict) and bool(header.get("merged_from"))
 
@@ -556,6 +575,31 @@ class MergeReport:
     removed_rules: tuple[str, ...] = ()
 
 
+def offsets_agree(
+    codings: CodingsFile, bounds: Mapping[str, tuple[int, int]], text: str | None = None
+) -> bool:
+    """Whether every live record sits on its segment as the transcript is segmented now.
+
+    A file whose header matches the transcript can still hold records made on another text:
+    a git merge that took one side's header and the other side's records (found by a helper:
+    quotes then began mid-turn, and check said nothing).
+    """
+    for c in codings.codings:
+        if c.stale:
+            continue
+        if c.quote and text is not None:
+            if text[c.start : c.end] != c.quote:
+                return False
+            continue
+        start, end = bounds.get(c.segment, (-1, -1))
+        if not start <= c.start <= c.end <= end:
+            return False
+    return all(
+        n.stale or bounds.get(n.segment, (n.start, n.end)) == (n.start, n.end)
+        for n in codings.notes
+    )
+
+
 def reanchor(old: CodingsFile, transcript: Transcript) -> tuple[CodingsFile, int, int]:
     """Move codings made on an earlier text onto the current segments; flag what cannot move.
 
@@ -566,7 +610,8 @@ def reanchor(old: CodingsFile, transcript: Transcript) -> tuple[CodingsFile, int
     stays only if its segment still has the same offsets, else it is flagged stale: it is never moved
     onto another passage's text.
     """
-    if old.sha256 == transcript.sha256:
+    bounds = {s.id: (s.start, s.end) for s in transcript.segments}
+    if old.sha256 == transcript.sha256 and offsets_agree(old, bounds, transcript.text):
         return old, 0, 0
     text = transcript.text
     by_id = {s.id: s for s in transcript.segments}
@@ -767,7 +812,9 @@ def merge_proposals(
     for c in current.codings:
         renewable = not c.stale or (c.segment not in claimed and (c.code, c.segment) not in live)
         key = (c.code, c.segment if renewable else "\0" + c.segment)  # "\0": no proposal's key
-        existing.setdefault(key, []).append(c)
+        bucket = existing.setdefault(key, [])
+        if c not in bucket:  # the same line twice (both sides of a git conflict kept): once
+            bucket.append(c)
     result: list[Coding] = []
     added = kept = removed = 0
     gone_rules: set[str] = set()
@@ -776,6 +823,7 @@ def merge_proposals(
         added = len(result)
         proposals = ()
     matched: set[tuple[str, str]] = set()
+    renewed_segments: set[str] = set()  # where the rules took back a stale decision
     for proposal in proposals:
         key = (proposal.code, proposal.segment)
         previous_codings = existing.get(key)
@@ -785,6 +833,8 @@ def merge_proposals(
             continue
         matched.add(key)
         for previous in previous_codings:
+            if previous.stale:
+                renewed_segments.add(proposal.segment)
             if previous.origin == "rule" and (
                 previous.stale is not False or _renewed(previous) != _renewed(proposal)
             ):
@@ -809,12 +859,22 @@ def merge_proposals(
             missing = [r for r in previous.rules if r not in known_rules]
             gone_rules.update(missing)
             removed += 1
+    # A segment's note (reviewed, memo) follows the decisions the rules took back there: a typo
+    # fixed in a reviewed turn left its mark stale, which no command could clear.
+    by_id = {s.id: s for s in transcript.segments}
+    noted = {n.segment for n in current.notes if not n.stale}
+    notes = [
+        replace(n, start=by_id[n.segment].start, end=by_id[n.segment].end, stale=False)
+        if n.stale and n.segment in renewed_segments.intersection(by_id).difference(noted)
+        else n
+        for n in current.notes
+    ]
     # What the file now holds stale, counted as `qualcode check` reports it.
     stale = (sum(c.stale for c in result) if existing else 0) + sum(
-        n.stale and bool(n.memo or n.reviewed) for n in current.notes
+        n.stale and bool(n.memo or n.reviewed) for n in notes
     )
     merged = CodingsFile(
-        transcript.id, coder, transcript.sha256, result, current.notes, current.merged_from
+        transcript.id, coder, transcript.sha256, result, notes, current.merged_from
     )
     return merged, MergeReport(added, kept, removed, moved, stale, tuple(sorted(gone_rules)))
 
@@ -851,6 +911,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
     hashes: dict[str, str] = {}
     lengths: dict[str, int] = {}
     segment_ids: dict[str, set[str]] = {}
+    bounds: dict[str, dict[str, tuple[int, int]]] = {}
     for coder in list_coders(project):
         for leftover in sorted((project.codings_dir / coder).glob(".*.jsonl.*.tmp")):
             found.append(
@@ -910,6 +971,19 @@ def check_codings(project: Project) -> list[Diagnostic]:
                 hashes[path.stem] = loaded.sha256
                 lengths[path.stem] = len(loaded.text)
                 segment_ids[path.stem] = {seg.id for seg in loaded.segments}
+                bounds[path.stem] = {seg.id: (seg.start, seg.end) for seg in loaded.segments}
+            if cf.sha256 == hashes[path.stem] and not offsets_agree(cf, bounds[path.stem]):
+                found.append(
+                    warning(
+                        shown,
+                        (1, 1),
+                        "its records do not sit on the segments of the text its header names "
+                        "(a git merge that took the header of one side and records of the other?)",
+                        "stale-coding",
+                        f"run `qualcode code --coder {path.parent.name}` to re-anchor them by "
+                        "their text",
+                    )
+                )
             if cf.sha256 != hashes[path.stem]:
                 found.append(
                     warning(
