@@ -702,6 +702,24 @@ def test_resolved_disagreements_survive_a_second_merge(copy: Path) -> None:
     ]
 
 
+def test_a_removed_merge_record_stays_out_and_revised_coder_memos_come_in(copy: Path) -> None:
+    """Found by a helper: a code the consensus removed came back with the next merge, and a
+    coder's revised segment memo never reached the consensus."""
+    assert merge_coders(load_project(copy), ["alice", "bob"], "consensus").agreed == 3
+    removal = write(copy / "rm.csv", "transcript,segment,code,action\na1,t2,convener,remove\n")
+    assert invoke("decide", "-p", str(copy), "--coder", "consensus", str(removal)).exit_code == 0
+    memo = write(copy / "memo.csv", "transcript,segment,code,action,memo\na1,t2,,memo,first\n")
+    assert invoke("decide", "-p", str(copy), "--coder", "alice", str(memo)).exit_code == 0
+    merge_coders(load_project(copy), ["alice", "bob"], "consensus")
+    revised = write(copy / "m2.csv", "transcript,segment,code,action,memo\na1,t2,,memo,second\n")
+    assert invoke("decide", "-p", str(copy), "--coder", "alice", str(revised)).exit_code == 0
+    merge_coders(load_project(copy), ["alice", "bob"], "consensus")
+    assert consensus(copy, "a1")["t2", "convener"][0] == "rejected"  # not accepted again
+    codings = read_codings(load_project(copy), "consensus", "a1")
+    assert codings is not None
+    assert [n.memo for n in codings.notes if n.segment == "t2"] == ["alice: second"]
+
+
 def test_code_only_re_anchors_a_consensus(copy: Path) -> None:
     """Found by a helper: `check` says to run `code --coder consensus` after an edit, which added
     the rules' proposals (codes the coders had rejected) as open records of the consensus, and
@@ -743,7 +761,7 @@ def test_merge_and_code_wait_for_an_open_session(copy: Path) -> None:
         lock.write_text(json.dumps({"pid": session.pid, "host": os.uname().nodename}))
         merged = invoke("merge", "-p", str(copy), "--coders", "alice,bob", "--into", "consensus")
         assert merged.exit_code == 2
-        assert "coder 'consensus' already has a session open on 'a1'" in merged.stderr
+        assert "coder 'consensus' has a session open on 'a1'" in merged.stderr
         coded = invoke("code", "-p", str(copy), "--coder", "consensus", "a1")
         assert coded.exit_code == 2
         assert "coder 'consensus' has a session open on 'a1'" in coded.stderr

@@ -262,6 +262,18 @@ _AGREED = "agreed: "
 _DISAGREED = "disagreement: applied by "
 
 
+def made_by_merge(coding: Coding) -> bool:
+    """Whether `qualcode merge` wrote this record (whatever the consensus did with it since)."""
+    return coding.origin == "human" and coding.memo.startswith((_AGREED, _DISAGREED))
+
+
+def _coders_memos(memo: str, coders: Sequence[str]) -> bool:
+    """Whether a segment memo is only what merge writes: `alice: ...; bob: ...`."""
+    return bool(memo) and all(
+        part.startswith(tuple(f"{c}: " for c in coders)) for part in memo.split("; ")
+    )
+
+
 def _as_merged(coding: Coding) -> bool:
     """Whether a consensus record is as `merge` wrote it: accepted as agreed, or an open
     disagreement, with merge's memo. Anything else was decided in the consensus."""
@@ -389,8 +401,13 @@ def _merge(project: Project, coders: list[str], into: str, ids: list[str]) -> Me
                 for n in (cf.notes if cf else [])
                 if n.segment == seg.id and n.memo and not n.stale
             ]
-            # the consensus's own segment memo (written there, or by an earlier merge) is kept
-            kept = [n.memo for n in (existing.notes if existing else []) if n.segment == seg.id]
+            # the consensus's own segment memo is kept; one an earlier merge wrote from the
+            # coders' memos is written anew, so a coder's revised memo reaches it
+            kept = [
+                n.memo
+                for n in (existing.notes if existing else [])
+                if n.segment == seg.id and not _coders_memos(n.memo, coders)
+            ]
             memo = next((m for m in kept if m), "; ".join(seg_memos))
             notes.append(SegmentNote(seg.id, seg.start, seg.end, not open_here, memo))
         # What the consensus added or decided that this merge does not produce is kept, and so

@@ -206,9 +206,13 @@ def add_code(
 
 
 def remove_code(records: SegmentRecords, code_id: str) -> SegmentRecords:
-    """Delete a code the coder added; a rule proposal is rejected instead (see module docs)."""
+    """Delete a code the coder added; a rule proposal is rejected instead (see module docs), and
+    so is a consensus record `qualcode merge` made: deleted, the next merge would bring it back
+    (found by a helper)."""
+    from qualcode.intercoder import made_by_merge
+
     coding = _needs(records, code_id, "remove")
-    if coding.origin == "human":
+    if coding.origin == "human" and not made_by_merge(coding):
         return records.with_coding(coding, None)
     return records.with_coding(coding, replace(coding, status="rejected"))
 
