@@ -257,3 +257,22 @@ def test_python_code_with_two_jobs_from_stdin_and_from_an_unguarded_script(
         .startswith("qualcode.errors.UsageError: the worker processes stopped before they finished")
     )
     assert 'if __name__ == "__main__":' in result.stderr
+
+
+# output larger than a pipe's buffer, so the writer is still writing when the reader goes
+@pytest.mark.parametrize("output", ["table", "csv"])
+def test_a_reader_that_stops_early_is_not_an_error(coded_study: Path, output: str) -> None:
+    """`qualcode summary | head -1` exited 1 (rich's choice), the code for findings."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qualcode", "quotes", "--per-group", "20", "-f", output],
+        cwd=coded_study,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline()
+    process.stdout.close()  # as `head -1` does
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr

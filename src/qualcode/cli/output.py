@@ -34,9 +34,17 @@ def stderr_console() -> Console:
 def stdout_console(stream: TextIO | None = None) -> Console:
     from rich.console import Console
 
+    class PipedConsole(Console):
+        def on_broken_pipe(self) -> None:
+            """`qualcode summary | head`: the reader went away, which is not an error. rich
+            exits 1 here, the code `check` uses for findings."""
+            self.quiet = True
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(0)
+
     stream = stream or sys.stdout
     tty = color_enabled(stream)
-    return Console(
+    return PipedConsole(
         file=stream,
         highlight=False,
         no_color=not tty,
