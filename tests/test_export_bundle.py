@@ -599,6 +599,10 @@ def test_a_long_latex_table_breaks_across_pages_and_quotes_are_tex_quotes() -> N
     short = io.StringIO()
     write_latex(rows[:30], ["a", "n"], short, numeric=["n"])
     assert short.getvalue().startswith("\\begin{table}[htbp]\n")
+    nested = io.StringIO()
+    column = "CLT / housing (n=2)"
+    write_latex([{"code": "a", column: 1}], ["code", column], nested, numeric=[column])
+    assert "\\shortstack[r]{CLT /\\\\housing\\\\(n=2)}" in nested.getvalue()  # a level a line
     assert latex_escape("she said \"no\" (and 'why'), don't") == (
         "she said ``no'' (and `why'), don't"
     )

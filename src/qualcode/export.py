@@ -144,11 +144,14 @@ _COUNT_TABLE_WIDTHS = {"code": "0.18\\linewidth", "name": "0.2\\linewidth"}
 
 
 def _latex_header(column: str, numeric: bool) -> str:
-    """A group header `Worker co-op (n=4)` as two lines, so count columns stay narrow."""
+    """A group header `Worker co-op (n=4)` as two lines, so count columns stay narrow; a
+    nested group (`CLT / housing (n=2)`) one line a level."""
     head, sep, tail = column.rpartition(" (")
     if not (numeric and sep and head):
         return latex_escape(column)
-    return f"\\shortstack[r]{{{latex_escape(head)}\\\\({latex_escape(tail)}}}"
+    lines = [latex_escape(part) for part in head.split(" / ")]
+    stacked = " /\\\\".join(lines)
+    return f"\\shortstack[r]{{{stacked}\\\\({latex_escape(tail)}}}"
 
 
 def write_latex(
