@@ -458,3 +458,22 @@ def test_agreement_statistics_have_fixed_decimals() -> None:
 
     assert [_stat(1.0), _stat(0.0), _stat(0.629), _stat(None)] == ["1.000", "0.000", "0.629", "–"]
     assert _stat(92.3, "%", 1) == "92.3%"
+
+
+def test_the_title_in_qualcode_yaml_names_the_report_in_any_clone(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    """Found by a helper: the report took the folder's name, so two clones of one study (one
+    named after a teammate) gave different files and a misleading title."""
+    from conftest import SMALL_CONFIG
+
+    pages = []
+    for folder in ("alice", "bob"):
+        root = make_project(config=SMALL_CONFIG + "title: Nurses & burnout\n", name=folder)
+        assert runner.invoke(app, ["code", "-p", str(root), "-q"]).exit_code == 0
+        out = tmp_path / f"{folder}.html"
+        result = runner.invoke(app, ["report", "-p", str(root), "-o", str(out), "-q"])
+        assert result.exit_code == 0, result.output
+        pages.append(out.read_bytes())
+    assert b"<title>Coding report: Nurses &amp; burnout" in pages[0]
+    assert pages[0] == pages[1]

@@ -319,7 +319,7 @@ def test_unknown_transcript_is_a_usage_error(project) -> None:  # type: ignore[n
 
 
 def test_a_live_session_locks_out_a_second_one_of_the_same_coder(project, state) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(StoreError, match="already has a session open") as caught:
+    with pytest.raises(StoreError, match="has a session open") as caught:
         SessionState.open(project, "alice", ["example-interview"])
     assert caught.value.exit_code == 2
     assert lock_path(project, "alice", "example-interview").exists()  # still ours

@@ -48,6 +48,7 @@ CONFIG_FIELDS: dict[str, Field] = {
     "metadata": Field(("object",), "Declared values per metadata attribute."),
     "codings": Field(("string",), "Folder of the coders' codings (default codings)."),
     "coder": Field(("string",), "Default coder name (default auto)."),
+    "title": Field(("string",), "The study's name, for the report and exports (default: folder)."),
 }
 TRANSCRIPT_FIELDS: dict[str, Field] = {
     "folder": Field(("string",), "Folder of transcript files."),
@@ -78,6 +79,7 @@ class ProjectConfig:
     declared_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     codings_folder: str = "codings"
     coder: str = "auto"
+    title: str = ""  # the report's and a .qdpx's project name; the folder's name when empty
 
 
 def display_path(path: Path) -> str:
@@ -191,6 +193,8 @@ def parse_config(text: str, path: str) -> tuple[ProjectConfig, list[Diagnostic]]
                 diags.append(problem)  # and keep the default, so nothing else trips over it
             else:
                 values["encoding"] = encoding
+    if isinstance(doc.get("title"), (str, int, float)) and str(doc["title"]).strip():
+        values["title"] = str(doc["title"]).strip()
     segmentation = doc.get("segmentation")
     if segmentation is not None:
         if segmentation in SEGMENT_KINDS:

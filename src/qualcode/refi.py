@@ -509,7 +509,7 @@ def export_qdpx(project: Project, coders: list[str] | None, path: Path) -> list[
         "Project",
         {
             "xmlns": PROJECT_NS,
-            "name": _xml_text(project.root.name or "qualcode project"),
+            "name": _xml_text(project.config.title or project.root.name or "qualcode project"),
             "origin": f"qualcode {__version__}",
         },
     )

@@ -124,7 +124,7 @@ def gather_report_data(
         for book in codebook.books
     ]
     return ReportData(
-        title=f"Coding report: {project.root.name}",
+        title=f"Coding report: {project.config.title or project.root.name}",
         coder=data.coder,
         status=data.status,
         by=groups,

@@ -36,9 +36,19 @@ def scaffold_project(target: Path) -> list[Path]:
         written.append(target / name)
     atomic_write_text(target / SCHEMA_FILE, schema_text())
     written.append(target / SCHEMA_FILE)
-    if not (target / ".gitignore").exists():  # a folder already in git keeps its own
-        atomic_write_text(target / ".gitignore", GITIGNORE)
-        written.append(target / ".gitignore")
+    ignore = target / ".gitignore"
+    if not ignore.exists():
+        atomic_write_text(ignore, GITIGNORE)
+        written.append(ignore)
+    else:  # a folder already in git keeps its file; the two lines are added if missing
+        have = ignore.read_text(encoding="utf-8", errors="replace")
+        missing = [p for p in GITIGNORE.splitlines()[1:] if p not in have.splitlines()]
+        if missing:
+            lead = "" if not have or have.endswith("\n") else "\n"
+            atomic_write_text(
+                ignore, have + lead + "\n".join([GITIGNORE.splitlines()[0], *missing]) + "\n"
+            )
+            written.append(ignore)
     return written
 
 

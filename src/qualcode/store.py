@@ -1121,10 +1121,12 @@ def acquire_lock(project: Project, coder: str, transcript_id: str) -> tuple[Path
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             if pid := _live_holder(path):
+                from qualcode.project import display_path
+
                 raise StoreError(
-                    f"coder {coder!r} already has a session open on {transcript_id!r} (pid {pid})",
-                    path=path,
-                    hint="close the other session first; different coders can work at the same time",
+                    f"coder {coder!r} has a session open on {transcript_id!r} (pid {pid})",
+                    path=display_path(path),
+                    hint="close that session first (q); other coders can work at the same time",
                 ) from None
             path.unlink(missing_ok=True)
             cleared = (

@@ -23,6 +23,8 @@ def init(
     """
     from qualcode.scaffold import scaffold_project
 
+    existed = (directory / ".gitignore").exists()
     for path in scaffold_project(directory):
-        print(f"created {path}", file=sys.stderr)
+        verb = "added qualcode's lines to" if path.name == ".gitignore" and existed else "created"
+        print(f"{verb} {path}", file=sys.stderr)
     print(f"next: cd {directory} && qualcode check", file=sys.stderr)
