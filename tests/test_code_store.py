@@ -477,7 +477,7 @@ def test_a_coding_whose_text_is_gone_is_flagged_stale_not_dropped(
     check = runner.invoke(app, ["check"])
     assert check.exit_code == 0  # a warning
     assert (
-        "codings/auto/alpha-clt.jsonl: warning: coding 'housing' on segment t2 lost its text "
+        "codings/auto/alpha-clt.jsonl:2:1: warning: coding 'housing' on segment t2 lost its text "
         "when the transcript was edited [stale-coding]"
     ) in check.stdout
     assert runner.invoke(app, ["check", "--strict"]).exit_code == 1
@@ -862,7 +862,7 @@ def test_check_reports_codings_of_a_missing_transcript_and_unknown_codes(
         "which does not exist [codings-file]"
     ) in result.stdout
     assert (
-        "codings/auto/alpha-clt.jsonl: error: coding uses unknown code 'ancor' "
+        "codings/auto/alpha-clt.jsonl:3:1: error: coding uses unknown code 'ancor' "
         "(did you mean 'anchor'?) (segment t4) [coding-unknown-code]"
     ) in result.stdout
 

@@ -897,6 +897,32 @@ def iter_codings(project: Project, coder: str) -> Iterable[CodingsFile]:
         yield codings if codings.coder == coder else replace(codings, coder=coder)
 
 
+def _line_numbers(text: str) -> dict[tuple[Any, ...], list[int]]:
+    """Line numbers of a codings file's records, for check's messages (a record has no line
+    once parsed): ("c", code, segment, start, end) for a coding, ("n", segment, start, end)
+    for a segment note."""
+    found: dict[tuple[Any, ...], list[int]] = {}
+    for number, line in enumerate(text.split("\n")[1:], start=2):
+        try:
+            data = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        key = (data.get("segment"), data.get("start"), data.get("end"))
+        found.setdefault(("c", data["code"], *key) if "code" in data else ("n", *key), []).append(
+            number
+        )
+    return found
+
+
+def _line_at(
+    lines: dict[tuple[Any, ...], list[int]], key: tuple[Any, ...], last: bool = False
+) -> tuple[int, int] | None:
+    numbers = lines.get(key)
+    return (numbers[-1 if last else 0], 1) if numbers else None
+
+
 def check_codings(project: Project) -> list[Diagnostic]:
     """Corrupt files, unknown code ids, codings for missing transcripts, stale codings."""
     from qualcode.project import display_path
@@ -931,9 +957,8 @@ def check_codings(project: Project) -> list[Diagnostic]:
                 from qualcode.textio import read_text
 
                 bad_lines: list[StoreError] = []
-                cf = parse_codings(
-                    read_text(path, what="codings file", regular=True), shown, bad_lines
-                )
+                text = read_text(path, what="codings file", regular=True)
+                cf = parse_codings(text, shown, bad_lines)
                 if bad_lines:
                     raise ExceptionGroup("corrupt records", bad_lines)
             except (StoreError, Exception) as exc:
@@ -994,14 +1019,17 @@ def check_codings(project: Project) -> list[Diagnostic]:
                         f"run `qualcode code --coder {path.parent.name}` to re-anchor them",
                     )
                 )
+            lines = _line_numbers(text)
+
             seen: set[tuple[str, str]] = set()
             for coding in sorted(cf.codings, key=_CODING_ORDER):
+                where = ("c", coding.code, coding.segment, coding.start, coding.end)
                 key = (coding.code, coding.segment)
                 if not coding.stale and key in seen:  # which decision counts is undefined
                     found.append(
                         error(
                             shown,
-                            None,
+                            _line_at(lines, where, last=True),
                             f"code {coding.code!r} is recorded twice on segment {coding.segment}",
                             "codings-file",
                             "keep one of the two lines (a hand edit or a merge conflict?)",
@@ -1013,7 +1041,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                     found.append(
                         error(
                             shown,
-                            None,
+                            _line_at(lines, where),
                             f"coding uses unknown code {coding.code!r}"
                             f"{did_you_mean(coding.code, code_ids)} (segment {coding.segment})",
                             "coding-unknown-code",
@@ -1024,7 +1052,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                     found.append(  # a hand edit: the text is the one the codings were made on
                         error(
                             shown,
-                            None,
+                            _line_at(lines, where),
                             f"coding {coding.code!r} spans {coding.start}-{coding.end}, past the "
                             f"end of the transcript ({lengths[path.stem]} characters)",
                             "codings-file",
@@ -1035,7 +1063,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                     found.append(
                         warning(
                             shown,
-                            None,
+                            _line_at(lines, where),
                             f"coding {coding.code!r} on segment {coding.segment} "
                             "lost its text when the transcript was edited",
                             "stale-coding",
@@ -1046,7 +1074,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                     found.append(
                         warning(
                             shown,
-                            None,
+                            _line_at(lines, where),
                             f"coding {coding.code!r} is on segment {coding.segment}, which no "
                             "longer exists (was `segmentation:` changed?); it is not counted",
                             "stale-coding",
@@ -1058,7 +1086,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                     found.append(
                         warning(
                             shown,
-                            None,
+                            _line_at(lines, ("n", note.segment, note.start, note.end)),
                             f"{'memo' if note.memo else 'review mark'} on segment {note.segment} "
                             "lost its text when the transcript was edited",
                             "stale-coding",
