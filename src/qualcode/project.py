@@ -85,7 +85,9 @@ class ProjectConfig:
 def display_path(path: Path) -> str:
     """Paths in messages are relative to the current folder when inside it (clickable, short)."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        # the folder resolved, not the file: a link in a loop cannot be resolved, and a link is
+        # named as it lies in its folder
+        return str((path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
     except (ValueError, RuntimeError, OSError):  # RuntimeError: a symlink loop (Python 3.11)
         return str(path)
 

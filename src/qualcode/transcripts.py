@@ -1214,16 +1214,9 @@ def find_transcript_files(folder: Path, extensions: Sequence[str]) -> list[Path]
         for name in sorted(filenames):
             if name.startswith(".") or fold(Path(name).suffix) not in wanted:
                 continue
-            path = Path(dirpath) / name
-            try:
-                path.stat()
-            except OSError as exc:  # unreadable, as `check` counts it: exit 2
-                raise InputFileError(
-                    f"cannot open: {exc.strerror}",
-                    path=_unresolved_display(path),
-                    hint="fix or remove the broken link",
-                ) from exc
-            found.append(path)
+            # a broken or looping link is listed: reading it says so, and the other files
+            # are still checked and coded (it stopped everything)
+            found.append(Path(dirpath) / name)
     return sorted(found)
 
 
