@@ -12,7 +12,7 @@ because it is the Textual layer; the CLI imports it only when `qualcode session`
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -67,7 +67,7 @@ HELP_TEXT = """\
 [b]Marks[/b]  ? proposed  ✓ accepted  ✗ rejected  + added by you  ✎ has a memo
 A segment is reviewed when you leave it with nothing left to decide.
 Highlighted words are the rule hits behind the proposals (green: the selected
-code's). Press any key to close."""
+code's). ↑ ↓ scroll this help; any other key closes it."""
 
 
 def keys_line() -> Text:
@@ -190,19 +190,29 @@ class CodeSearchScreen(ModalScreen[str | None]):
 
 
 class HelpScreen(ModalScreen[None]):
+    """The keys; on a short terminal the arrows scroll it, any other key closes it."""
+
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Static {
-        width: 78; max-width: 100%; height: auto; max-height: 100%; overflow-y: auto;
+    HelpScreen > VerticalScroll {
+        width: 78; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $surface; padding: 0 1;
     }
+    HelpScreen Static { height: auto; }
     """
+    _SCROLL: ClassVar[dict[str, int]] = {"down": 1, "j": 1, "up": -1, "k": -1}
 
     def compose(self) -> ComposeResult:
-        yield Static(HELP_TEXT)
+        with VerticalScroll():
+            yield Static(HELP_TEXT)
 
-    def on_key(self, event: object) -> None:
-        self.dismiss(None)
+    def on_key(self, event: Any) -> None:
+        step = self._SCROLL.get(getattr(event, "key", ""))
+        if step is None:
+            self.dismiss(None)
+            return
+        event.stop()
+        self.query_one(VerticalScroll).scroll_relative(y=step, animate=False)
 
 
 class CodingScreen(Screen[None]):
