@@ -93,6 +93,16 @@ def test_csv_decisions_change_the_files_as_expected(root: Path) -> None:
     assert "t4" not in {n.segment for n in codings(root, "second").notes}
 
 
+def test_adding_a_code_the_rules_proposed_there_is_counted_as_accepting_it(root: Path) -> None:
+    """Found by a helper: it said '1 added' where the proposal had become accepted."""
+    content = "transcript,segment,code,action\nexample-interview,t2,convener,add\n"
+    result = decide(root, "add.csv", content, "--coder", "alice")
+    assert result.exit_code == 0, result.output
+    assert "decided for coder 'alice': 1 accepted;" in result.stderr
+    convener = by_key(root)["t2", "convener"]
+    assert (convener.origin, convener.status) == ("rule", "accepted")  # type: ignore[attr-defined]
+
+
 def test_yaml_decisions_and_remove(root: Path) -> None:
     content = """\
 - {transcript: example-interview, segment: t2, code: contributor, action: add}

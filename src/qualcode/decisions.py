@@ -479,13 +479,17 @@ def plan_decisions(
             )
             continue
         records = records_of(current.codings, segment)
+        before = records.find(decision.code) if decision.code else None
         try:
             records = _apply(records, decision, current.transcript.text)
         except DecisionError as exc:
             problems.append(Problem(decision.line, f"{tid}: {exc.message}", exc.hint or ""))
             continue
         current.codings = with_records(current.codings, records)
-        counts[decision.action] += 1
+        # `add` of a code the rules proposed there accepts that proposal: say so
+        proposal = before is not None and before.status == "proposed" and before.origin == "rule"
+        proposal = proposal and decision.start is None  # with a span it adds a coding of its own
+        counts["accept" if decision.action == "add" and proposal else decision.action] += 1
         touched.setdefault(tid, set()).add(segment.id)
     reviewed = 0
     for tid, segment_ids in touched.items():
