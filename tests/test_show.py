@@ -72,7 +72,10 @@ def test_a_terminal_gets_the_same_text_as_a_pipe_with_the_hit_highlighted() -> N
     render_transcript_view(view, stdout_console(plain), why=True)
     styled = _styled(view)
     assert ANSI.sub("", styled) == plain.getvalue()
-    assert "  ✓ housing  accepted, human  STALE (text changed)  memo: a memo\n" in plain.getvalue()
+    assert (
+        "  ✓ housing  accepted, human  STALE (made on an earlier text of this segment id; not "
+        "counted)  memo: a memo\n"
+    ) in plain.getvalue()
     # a metadata value from a multi-line spreadsheet cell stays on the metadata line
     assert "\npartnership_type: CLT  notes: Met at her office. By email later.\n" in (
         plain.getvalue()

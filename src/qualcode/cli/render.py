@@ -166,7 +166,8 @@ def _coding_line(coding: CodingView) -> _Line:
         (f"  {coding.status}, {coding.origin}", "dim"),
     ]
     if coding.stale:
-        parts.append(("  STALE (text changed)", "red"))
+        # its segment id is kept from the text it was made on, which may be another passage now
+        parts.append(("  STALE (made on an earlier text of this segment id; not counted)", "red"))
     if coding.memo:
         parts.append((f"  memo: {coding.memo}", "italic"))
     line = "".join(text for text, _ in parts)
