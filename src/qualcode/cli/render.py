@@ -52,11 +52,35 @@ def render_rows(
                 column,
                 justify="right" if column in numeric else "left",
                 no_wrap=i == 0,
-                min_width=min(ids, 40) if i == 0 else None,
+                min_width=min(ids, 40) if i == 0 else _number_width(rows, column, numeric),
             )
         for row in rows:
             table.add_row(*(terminal_safe(export._cell(row.get(c))) for c in columns))
-        stdout_console(out).print(table)
+        print_table(stdout_console(out), table)
+
+
+def _number_width(
+    rows: Sequence[dict[str, Any]], column: str, numeric: Sequence[str]
+) -> int | None:
+    """A count's column is never narrower than its widest number: rich cut `4821` to `4…`."""
+    from qualcode import export
+
+    if column not in numeric:
+        return None
+    return max((len(export._cell(row.get(column))) for row in rows), default=0) or None
+
+
+def print_table(console: Console, table: Any) -> None:
+    """A table to a terminal fits its width; to a pipe or a file it is as wide as it needs.
+
+    Piped, a table of 20 groups was drawn 120 columns wide with every count cut to `4…` and
+    every header to `S…` (found by a helper), which is no use in a file or `less`.
+    """
+    if not console.is_terminal:
+        natural = console.measure(table, options=console.options.update(max_width=10_000)).maximum
+        if natural > console.width:
+            console.width = natural
+    console.print(table)
 
 
 _STATUS_MARK = {"accepted": "✓", "rejected": "✗", "proposed": "?"}
@@ -189,11 +213,16 @@ def render_summary(result: Any, console: Console) -> None:
     for family in result.families:
         table = Table(title=family.name, title_justify="left", title_style="bold")
         for column in result.columns[1:]:
-            table.add_column(column, justify="left" if column == "name" else "right")
+            widest = max((len(str(row[column])) for row in family.rows), default=0)
+            table.add_column(
+                column,
+                justify="left" if column == "name" else "right",
+                min_width=None if column == "name" else widest or None,
+            )
         for i, row in enumerate(family.rows):
             name = row["name"] if i == 0 else "  " + row["name"]
             table.add_row(terminal_safe(name), *(str(row[c]) for c in result.columns[2:]))
-        console.print(table)
+        print_table(console, table)
     console.print(Text(result.caption, style="dim"))
     if result.quotes:
         console.print(Text("\nQuotes", style="bold"))
