@@ -231,6 +231,20 @@ CASES: list[tuple[str, str, list[str], str]] = [
         "",
     ),
     (
+        "invalid-rule-near-term-twice",
+        codebook_with(
+            {
+                "- keywords: [homes]": "- keywords: [homes]\n"
+                "      - near: {terms: [land, Land], within: 8}"
+            }
+        ),
+        [
+            "cb.yaml:12:9: error: near term 'land' is given twice (rule housing/2): one mention "
+            "of it would meet both [invalid-rule]"
+        ],
+        "use a regex",
+    ),
+    (
         "example-not-coded",
         codebook_with(
             {'examples: ["We build homes."]': 'examples: ["We build homes.", "Shelter."]'}

@@ -50,6 +50,20 @@ def validate(
                 )
             )
             continue
+        terms = [normalize_keyword(t)[0] for t in rule.near_terms]
+        if len(set(terms)) < len(terms):
+            twice = next(t for t in terms if terms.count(t) > 1)
+            found.append(
+                error(
+                    rule.location.path,
+                    _pos(rule),
+                    f"near term {twice!r} is given twice (rule {rule.id}): one mention of it "
+                    "would meet both",
+                    "invalid-rule",
+                    "for a word that must occur twice, use a regex; otherwise give it once",
+                )
+            )
+            continue
         if rule.kind == "regex" and rule.regex is not None:
             where = positions.get((rule.id, "regex"), _pos(rule))
             if not rule.regex.strip():
