@@ -477,3 +477,24 @@ def test_the_title_in_qualcode_yaml_names_the_report_in_any_clone(
         pages.append(out.read_bytes())
     assert b"<title>Coding report: Nurses &amp; burnout" in pages[0]
     assert pages[0] == pages[1]
+
+
+def test_plots_take_codes_and_level_as_tally_does(evil_project: Path, tmp_path: Path) -> None:
+    """Found by a helper: a 161-code co-occurrence figure was 39 inches wide, and `--level` was
+    'No such option'."""
+    pytest.importorskip("matplotlib")
+    sizes = {}
+    for args in ([], ["--level", "0"]):
+        out = tmp_path / f"c{len(args)}.svg"
+        result = runner.invoke(
+            app, ["plot", "cooccur", "-o", str(out), "-p", str(evil_project), *args]
+        )
+        assert result.exit_code == 0, result.output
+        sizes[len(args)] = len(out.read_bytes())
+    assert sizes[2] < sizes[0]  # fewer codes, a smaller figure
+    unknown = runner.invoke(
+        app, ["plot", "heatmap", "-o", str(tmp_path / "h.svg"), "-p", str(evil_project),
+              "--codes", "nosuchcode"],
+    )  # fmt: skip
+    assert unknown.exit_code == 2
+    assert "unknown code 'nosuchcode'" in unknown.stderr

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from qualcode.api import Names
     from qualcode.project import Project
 
 PLOT_KINDS = ("heatmap", "frequencies", "cooccur")
@@ -291,13 +292,20 @@ def make_plot(
     *,
     coder: str | None = None,
     status: str = "default",
+    codes: Names = None,
+    level: int | None = None,
 ) -> Figure:
-    """The figure `qualcode plot KIND` draws (`by` is used by heatmap and frequencies)."""
+    """The figure `qualcode plot KIND` draws (`by` is used by heatmap and frequencies).
+
+    `codes` and `level` choose the codes as `tally` does: a study of 160 codes drew a
+    co-occurrence figure 39 inches wide that nothing could narrow (found by a helper).
+    """
     from qualcode.analysis import check_attributes, cooccur, load_analysis_data, tally
     from qualcode.api import as_names
     from qualcode.report import default_by
 
     by = as_names(by) or None
+    chosen = {"codes": as_names(codes) or None, "level": level}
 
     if kind not in PLOT_KINDS:
         raise UsageError(f"unknown plot {kind!r}", hint="choose one of " + ", ".join(PLOT_KINDS))
@@ -306,9 +314,12 @@ def make_plot(
     codebook = project.codebook
     if kind == "cooccur":
         check_attributes(data, groups)  # ignored, but a typo is still a typo
-        return cooccur_figure(cooccur(project, data=data), {c.id: c.name for c in codebook.codes})
-    counts = tally(project, groups, data=data)
+        matrix = cooccur(project, data=data, **chosen)  # type: ignore[arg-type]
+        return cooccur_figure(matrix, {c.id: c.name for c in codebook.codes})
+    counts = tally(project, groups, data=data, **chosen)  # type: ignore[arg-type]
     if kind == "heatmap":
         return heatmap_figure(counts, {c.id: c.depth for c in codebook.codes})
-    segments = tally(project, groups, count="segments", data=data)
-    return frequencies_figure(segments, counts, [c.id for c in codebook.codes if c.codable])
+    segments = tally(project, groups, count="segments", data=data, **chosen)  # type: ignore[arg-type]
+    # every chosen code (a group rolled up at --level too); by default the codes one applies
+    shown = [c.id for c in codebook.codes if c.codable or codes or level is not None]
+    return frequencies_figure(segments, counts, shown)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.app import app
-from qualcode.cli.options import CoderOpt, ProjectOpt
+from qualcode.cli.options import CoderOpt, CodesOpt, LevelOpt, ProjectOpt
 from qualcode.cli.output import warnings_to_stderr
 
 ByOpt = Annotated[
@@ -26,14 +26,6 @@ StatusOpt = Annotated[
         "--status",
         help="Which codings count: default (not rejected), reviewed (accepted only) or all.",
     ),
-]
-LevelOpt = Annotated[
-    int | None,
-    typer.Option("--level", help="Show codes down to this depth (0 = top), rolling children up."),
-]
-CodesOpt = Annotated[
-    str | None,
-    typer.Option("--codes", help="Comma-separated code ids to show (each counts its children)."),
 ]
 
 

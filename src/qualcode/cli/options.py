@@ -49,6 +49,15 @@ CodebookOpt = Annotated[
     ),
 ]
 
+LevelOpt = Annotated[
+    int | None,
+    typer.Option("--level", help="Show codes down to this depth (0 = top), rolling children up."),
+]
+CodesOpt = Annotated[
+    str | None,
+    typer.Option("--codes", help="Comma-separated code ids to show (each counts its children)."),
+]
+
 
 def load_codebook(project: Path | None, codebook_files: list[Path] | None):  # type: ignore[no-untyped-def]
     """The codebook named by --codebook files, else the project's."""

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.app import app
-from qualcode.cli.options import CoderOpt, OutputOpt, ProjectOpt, QuietOpt
+from qualcode.cli.options import CoderOpt, CodesOpt, LevelOpt, OutputOpt, ProjectOpt, QuietOpt
 from qualcode.cli.output import warnings_to_stderr
 
 ReportByOpt = Annotated[
@@ -84,7 +84,8 @@ def report(
 @app.command(
     epilog="Examples: `qualcode plot heatmap -o heatmap.svg`; "
     "`qualcode plot frequencies -o freq.png --by model`; "
-    "`qualcode plot cooccur -o cooccur.pdf --status reviewed`.",
+    "`qualcode plot cooccur -o cooccur.pdf --status reviewed`; "
+    "`qualcode plot cooccur -o families.svg --level 0`.",
 )
 def plot(
     kind: Annotated[
@@ -104,6 +105,8 @@ def plot(
     by: ReportByOpt = None,
     status: StatusOpt = "default",
     coder: CoderOpt = None,
+    level: LevelOpt = None,
+    codes: CodesOpt = None,
     project: ProjectOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -118,7 +121,9 @@ def plot(
     proj = _project(project)
     refuse_project_input(proj, output)
     with warnings_to_stderr():
-        figure = make_plot(proj, kind.value, by or None, coder=coder, status=status)
+        figure = make_plot(
+            proj, kind.value, by or None, coder=coder, status=status, codes=codes, level=level
+        )
     write_figure(figure, output)
     if not quiet:
         print(f"wrote {output}", file=sys.stderr)
