@@ -598,12 +598,23 @@ def cooccur(
     return frame
 
 
-def cooccur_pairs(frame_count: pd.DataFrame, frame_jaccard: pd.DataFrame) -> list[dict[str, Any]]:
-    """Long form (code_a, code_b, count, jaccard) for each pair a < b in codebook order, count > 0."""
+def cooccur_pairs(
+    frame_count: pd.DataFrame, frame_jaccard: pd.DataFrame, codebook: Codebook | None = None
+) -> list[dict[str, Any]]:
+    """Long form (code_a, code_b, count, jaccard) for each pair a < b in codebook order, count > 0.
+
+    With `codebook`, a code and its own ancestor are not a pair: a parent counts its children's
+    units, so such pairs topped every list and said nothing (found by a helper).
+    """
     rows = []
     codes = list(frame_count.index)
+    lineage: dict[str, set[str]] = {}
+    if codebook is not None:
+        lineage = {c: {a.id for a in codebook.ancestors(c)} for c in codes if c in codebook}
     for i, a in enumerate(codes):
         for b in codes[i + 1 :]:
+            if a in lineage.get(b, ()) or b in lineage.get(a, ()):
+                continue
             count = int(frame_count.loc[a, b])
             if count:
                 rows.append(

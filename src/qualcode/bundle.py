@@ -163,10 +163,10 @@ def build_tables(
     tables.append(
         Table(
             "cooccurrence",
-            cooccur_pairs(counts, jaccard),
+            cooccur_pairs(counts, jaccard, project.codebook),
             ["code_a", "code_b", "count", "jaccard"],
             ("count", "jaccard"),
-            counts.attrs["caption"],
+            counts.attrs["caption"] + " A code and its own parent or child are not a pair.",
         )
     )
     return tables, data.coder

@@ -327,7 +327,9 @@ def _show_cooccur_pairs(proj, frame, within, level, codes, data) -> None:  # typ
     options = {"within": within, "level": level, "codes": _split(codes), "data": data}
     counts = cooccur_matrix(proj, measure="count", **options)
     jaccard = cooccur_matrix(proj, measure="jaccard", **options)
-    pairs = sorted(cooccur_pairs(counts, jaccard), key=lambda r: (-r["count"], r["code_a"]))
+    pairs = sorted(
+        cooccur_pairs(counts, jaccard, proj.codebook), key=lambda r: (-r["count"], r["code_a"])
+    )
     for row in pairs:
         row["jaccard"] = round(row["jaccard"], 3)
     render_rows(
@@ -336,6 +338,7 @@ def _show_cooccur_pairs(proj, frame, within, level, codes, data) -> None:  # typ
         "table",
         title=f"Co-occurring pairs (within {within}), most frequent first",
         caption=frame.attrs["caption"]
+        + " A code and its own parent or child are not listed as a pair."
         + f" The {len(frame.columns)}-code matrix is too wide for this terminal: "
         "`--format csv` gives it, or `--codes`/`--level` narrows it.",
         numeric=["count", "jaccard"],
