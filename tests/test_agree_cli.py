@@ -692,6 +692,8 @@ def test_resolved_disagreements_survive_a_second_merge(copy: Path) -> None:
     # only the one disagreement left open is listed and counted as still to resolve
     assert "4 disagreement(s), 2 still to resolve" in again.stderr
     assert len(again.stdout.splitlines()) == 2
+    quiet = invoke("merge", "-p", str(copy), "--coders", "alice,bob", "--into", "consensus", "-q")
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
     tally = invoke("tally", "-p", str(copy), "-c", "consensus", "--status", "reviewed",
                    "--count", "segments", "--codes", "funder,housing", "-f", "csv")  # fmt: skip
     assert tally.exit_code == 0, tally.output

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli.app import EXIT_FINDINGS, app
-from qualcode.cli.options import ProjectOpt
+from qualcode.cli.options import ProjectOpt, QuietOpt
 
 
 class AgreeFormat(StrEnum):
@@ -227,6 +227,7 @@ def merge(
     coders: Annotated[str, typer.Option("--coders", help="Comma-separated coders to merge.")],
     into: Annotated[str, typer.Option("--into", help="Name of the consensus coder.")] = "consensus",
     project: ProjectOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Build a consensus coder: agreements accepted, disagreements left open for resolution.
 
@@ -239,6 +240,8 @@ def merge(
 
     proj = load_project(project or Path.cwd())
     summary = merge_coders(proj, _coders(coders), into)
+    if quiet:  # a large study lists thousands of disagreements on every run
+        return
     print(
         f"merged {summary.transcripts} transcript(s) into coder {into!r}: {summary.agreed} agreed "
         f"coding(s) accepted, {summary.disagreed} disagreement(s), {summary.still_open} still "
