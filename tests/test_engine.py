@@ -577,6 +577,17 @@ def test_regex_rules_use_unicode_word_boundaries() -> None:
         ("regex", r"l'économie", "L’économie viticole", ["L’économie"]),
         ("regex", r"prix du\s+vin", "le prix du\u00a0vin", ["prix du\u00a0vin"]),
         ("regex", r"\bapp\b", "下载了APP，", ["APP"]),
+        # found by a reviewer: classes, \Q...\E, line breaks and escapes kept their meaning
+        ("regex", r"[+^]\w+", "a +word b", ["+word"]),
+        ("regex", r"[[:alpha:]\w]+", "word_1", ["word_1"]),
+        ("regex", r"\Q\w\E", r"a \w b", [r"\w"]),
+        ("regex", r"first\nsecond", "first\nsecond", ["first\nsecond"]),
+        ("regex", r"(?m)^yes", "no\nyes", ["yes"]),
+        ("regex", r"don\x{2019}t", "I don't", ["don't"]),
+        ("regex", "ＡＰＰ", "the app", ["app"]),
+        ("regex", r"[‐-―]", "a-b", ["-"]),  # folding `‐` would make the range `[--―]`
+        ("regex", "co[‑-]op", "co‑op co-op", ["co‑op", "co-op"]),
+        ("regex", "[]’]x", "]x ’x 'x", ["]x", "’x", "'x"]),
         # Turkish dotless ı, Latin words and numbers inside Chinese and Japanese, full width, 々
         ("keywords", "ışık", "Işık yoktu, IŞIK da, ışık.", ["Işık", "IŞIK", "ışık"]),
         ("keywords", "app", "疫情期间我们下载了APP，还有", ["APP"]),

@@ -94,6 +94,20 @@ def _may_have_wide_scripts(lowered: str) -> bool:
     return b"\x01" in high.translate(_WIDE_HIGH_BYTES)
 
 
+def regex_view(text: str) -> str:
+    """What regexes run on: `normalize` but for line breaks and tabs, which stay (`\\n`,
+    `(?m)^` and `\\t` in a user's regex mean them). Same length as the text."""
+    if "\u0130" in text:
+        text = text.replace("\u0130", "i")
+    lowered = text.lower()
+    for old, new in _REGEX_FOLDS:
+        if old in lowered:
+            lowered = lowered.replace(old, new)
+    if _may_have_wide_scripts(lowered) and _FULL_WIDTH.search(lowered):
+        lowered = lowered.translate(_FROM_FULL_WIDTH)
+    return lowered
+
+
 def normalize_scripts(text: str) -> tuple[str, bool]:
     """`normalize`, and whether the text may hold a spaceless script (see `_edges`)."""
     if "\u0130" in text:
@@ -106,7 +120,7 @@ def normalize_scripts(text: str) -> tuple[str, bool]:
             lowered = lowered.replace(old, new)
     wide = _may_have_wide_scripts(lowered)
     if wide and _FULL_WIDTH.search(lowered):
-        lowered = lowered.translate(_FROM_FULL_WIDTH).lower()
+        lowered = lowered.translate(_FROM_FULL_WIDTH)  # already lower case: ｌｉｎｅ -> line
     return lowered, wide
 
 
@@ -180,7 +194,30 @@ _ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")
 # pattern (every branch of it) becomes the matcher's own Unicode boundary check.
 _UNICODE_CLASSES = {"w": r"[\pL\pN\pM_]", "W": r"[^\pL\pN\pM_]", "d": r"\p{Nd}", "D": r"\P{Nd}"}
 _UNICODE_IN_CLASS = {"w": r"\pL\pN\pM_", "d": r"\p{Nd}", "D": r"\P{Nd}"}
-_PATTERN_FOLDS = dict(_FOLDS) | {"\u0130": "i"}
+# as `regex_view` folds the text: line breaks and tabs stay, so `\n` and `(?m)^` still work
+_REGEX_FOLDS = tuple(f for f in _FOLDS if f[0] not in "\t\n\r\x0b\x0c")
+_PATTERN_FOLDS = (
+    dict(_REGEX_FOLDS) | {"\u0130": "i"} | {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}
+)
+
+
+def _fold_literal(ch: str, in_class: bool) -> str:
+    folded = _PATTERN_FOLDS.get(ch, ch)
+    if folded == ch or folded.isalnum() or folded == " ":
+        return folded
+    return "\\" + folded  # `(` from `（`, `-` from a Unicode hyphen inside a class
+
+
+def _folded_escape(escape: str, in_class: bool) -> str:
+    """`\\x{2019}` as the folded character it names (an apostrophe), else as written."""
+    try:
+        ch = chr(int(escape[3:-1], 16))
+    except (ValueError, OverflowError):
+        return escape  # RE2 reports it
+    folded = _fold_literal(ch, in_class)
+    return escape if folded == ch else folded
+
+
 _BOUNDARY = object()  # a \b token, until it is known whether it is at an edge
 _BRANCH = object()  # a top-level |
 
@@ -188,38 +225,74 @@ _BRANCH = object()  # a top-level |
 def unicode_regex(pattern: str) -> tuple[str, bool, bool]:
     """(RE2 pattern, check the left edge, check the right edge) for a user's regex.
 
-    The pattern runs on the normalized text (curly apostrophes as ', any space as a space, lower
-    case), so its literal characters are folded the same way.
+    The pattern runs on `regex_view` of the text (curly apostrophes as ', Unicode spaces as a
+    space, lower case; line breaks and tabs kept), so its literal characters are folded the same
+    way; a folded character that is punctuation is escaped (a full-width `（` is a literal `(`).
     """
     tokens: list[object] = []
-    depth, in_class, i = 0, False, 0
-    while i < len(pattern):
+    depth, i, n = 0, 0, len(pattern)
+    class_from = -1  # inside a class: where it began (a `]` there is a literal, not its end)
+    class_token, class_extras = 0, list[str]()
+    while i < n:
         ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
+        in_class = class_from >= 0
+        if pattern.startswith("\\Q", i):  # literal text up to \E, copied with its folds only
+            stop = pattern.find("\\E", i + 2)
+            stop = n if stop < 0 else stop
+            tokens.append("\\Q" + "".join(_PATTERN_FOLDS.get(c, c) for c in pattern[i + 2 : stop]))
+            tokens.append(pattern[stop : stop + 2])
+            i = stop + 2
+            continue
+        if ch == "\\" and i + 1 < n:
             nxt = pattern[i + 1]
             end = i + 2
-            if nxt in "pPx" and end < len(pattern) and pattern[end] == "{":
-                end = pattern.find("}", end) + 1 or len(pattern)
+            if nxt in "pPx" and end < n and pattern[end] == "{":
+                end = pattern.find("}", end) + 1 or n
             if nxt == "b" and not in_class:
                 tokens.append(_BOUNDARY)
             elif nxt in _UNICODE_IN_CLASS and in_class:
                 tokens.append(_UNICODE_IN_CLASS[nxt])
             elif nxt in _UNICODE_CLASSES and not in_class:
                 tokens.append(_UNICODE_CLASSES[nxt])
+            elif nxt == "x" and pattern[i + 2 : i + 3] == "{" and not in_class:
+                tokens.append(_folded_escape(pattern[i:end], in_class))
             else:
                 tokens.append(pattern[i:end])
             i = end
             continue
-        top_level_bar = ch == "|" and depth == 0 and not in_class
         if in_class:
-            in_class = not (ch == "]" and pattern[i - 1] not in "[^")
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
+            if pattern.startswith("[:", i) and ":]" in pattern[i + 2 :]:  # [[:alpha:]]
+                stop = pattern.index(":]", i + 2) + 2
+                tokens.append(pattern[i:stop])
+                i = stop
+                continue
+            if ch == "]" and i > class_from:
+                # the folded forms of its characters join the class, first (a `-` last would
+                # make a range), while its own characters and ranges stay as written: `[‐-―]`
+                # folded would be `[--―]`, nearly everything
+                at = class_token + (pattern[class_from : class_from + 1] == "]")
+                tokens[at:at] = list(dict.fromkeys(class_extras))
+                class_from = -1
+            elif _fold_literal(ch, True) != ch:
+                class_extras.append(_fold_literal(ch, True))
+            tokens.append(ch)
+            i += 1
+            continue
+        if ch == "[":
+            class_from = i + 1 + (pattern[i + 1 : i + 2] == "^")
+            class_extras = []
+            tokens.append(pattern[i:class_from])
+            class_token = len(tokens)
+            i = class_from
+            continue
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
-        tokens.append(_BRANCH if top_level_bar else _PATTERN_FOLDS.get(ch, ch))
+        if ch == "|" and depth == 0:
+            tokens.append(_BRANCH)
+        else:
+            tokens.append(_fold_literal(ch, False))
         i += 1
     branches: list[list[object]] = [[]]
     for token in tokens:
@@ -620,11 +693,14 @@ class Matcher:
         return pat, start, end
 
     def _regex_hits(self, text: str, norm: str) -> list[tuple[int, int, int]]:
-        """(rule index, start, end) for regex rules, run on the normalized text (same offsets)."""
-        found = []
+        """(rule index, start, end) for regex rules, run on `regex_view` (same offsets)."""
+        found: list[tuple[int, int, int]] = []
+        if not self._regexes:
+            return found
         n = len(norm)
+        view = regex_view(text)
         for rule_no, compiled, left, right in self._regexes:
-            for m in compiled.finditer(norm):
+            for m in compiled.finditer(view):
                 start, end = m.span()
                 if start == end:
                     continue
