@@ -722,6 +722,35 @@ def test_a_removed_merge_record_stays_out_and_revised_coder_memos_come_in(copy: 
     assert [n.memo for n in codings.notes if n.segment == "t2"] == ["alice: second"]
 
 
+def test_a_re_merge_keeps_a_stale_or_narrowed_consensus_record(copy: Path) -> None:
+    """Found by a reviewer: a re-merge replaced a consensus decision that had gone stale (its
+    turn edited) and widened a span the consensus had narrowed back to the whole segment."""
+    from dataclasses import replace
+
+    from qualcode.store import write_codings
+
+    project = load_project(copy)
+    merge_coders(project, ["alice", "bob"], "consensus")
+    cf = read_codings(project, "consensus", "a1")
+    assert cf is not None
+    changed = []
+    for c in cf.codings:
+        if (c.segment, c.code) == ("t2", "convener"):  # agreed: narrowed by the consensus
+            c = replace(c, start=c.start + 1, end=c.start + 6, quote="x" * 5, memo=c.memo)
+        elif (c.segment, c.code) == ("t2", "funder"):  # open: decided, then its text edited
+            c = replace(c, status="rejected", memo="not a funder", stale=True)
+        changed.append(c)
+    write_codings(project, replace(cf, codings=changed))
+    merge_coders(load_project(copy), ["alice", "bob"], "consensus")
+    after = read_codings(load_project(copy), "consensus", "a1")
+    assert after is not None
+    records = [(c.segment, c.code, c.status, c.memo, c.stale, c.quote) for c in after.codings]
+    assert ("t2", "funder", "rejected", "not a funder", True, "") in records  # never dropped
+    assert [r for r in records if r[1] == "convener"] == [
+        ("t2", "convener", "accepted", "agreed: alice, bob", False, "xxxxx")
+    ]
+
+
 def test_code_only_re_anchors_a_consensus(copy: Path) -> None:
     """Found by a helper: `check` says to run `code --coder consensus` after an edit, which added
     the rules' proposals (codes the coders had rejected) as open records of the consensus, and

@@ -145,6 +145,8 @@ def project_agreement(
 
 def agreement_rows(results: Sequence[AgreementResult], project: Project) -> list[dict[str, Any]]:
     """Rows for tables: undefined statistics are None, and `note` says why (never NaN)."""
+    from qualcode.analysis import percent_half_up
+
     rows = []
     for r in results:
         note = ""
@@ -157,7 +159,7 @@ def agreement_rows(results: Sequence[AgreementResult], project: Project) -> list
                 "code": r.code or "(overall)",
                 "name": project.codebook.get(r.code).name if r.code else "all codes pooled",
                 "n_units": r.n_units,
-                "percent": None if r.percent is None else round(100 * r.percent, 1),
+                "percent": None if r.percent is None else percent_half_up(r.percent),
                 "kappa": None if r.kappa is None else round(r.kappa, 3),
                 "alpha": None if r.alpha is None else round(r.alpha, 3),
                 "note": note,
@@ -277,7 +279,7 @@ def _coders_memos(memo: str, coders: Sequence[str]) -> bool:
 def _as_merged(coding: Coding) -> bool:
     """Whether a consensus record is as `merge` wrote it: accepted as agreed, or an open
     disagreement, with merge's memo. Anything else was decided in the consensus."""
-    if coding.origin != "human":
+    if coding.origin != "human" or coding.quote:  # merge writes no quote: a narrowed span
         return False
     if coding.status == "accepted":
         return coding.memo.startswith(_AGREED)
@@ -288,8 +290,6 @@ def _decided_in_consensus(old: Coding, new: Coding) -> bool:
     """Keep `old` over what merge computes now? Yes when the consensus changed it: another
     status, its own memo, or text added after merge's memo. A record still as merged is redone,
     so a coder's change of mind or memo reaches the consensus."""
-    if old.stale:
-        return False
     if not _as_merged(old):
         return True
     return old.status == new.status and old.memo != new.memo and old.memo.startswith(new.memo)
@@ -351,7 +351,9 @@ def _merge(project: Project, coders: list[str], into: str, ids: list[str]) -> Me
         all_reviewed = set.union(*(reviewed_segments(cf) for cf in per_coder.values() if cf))
         skipped += len(all_reviewed - reviewed)
         existing = read_codings(project, into, transcript_id)
-        previous = existing.decided() if existing else {}
+        previous: dict[tuple[str, str], list[Coding]] = {}
+        for c in existing.codings if existing else []:  # every record: none is lost
+            previous.setdefault((c.code, c.segment), []).append(c)
         codings: list[Coding] = []
         notes: list[SegmentNote] = []
         for seg in transcript.segments:
@@ -388,9 +390,15 @@ def _merge(project: Project, coders: list[str], into: str, ids: list[str]) -> Me
                     memo=memo,
                     anchor=anchor_of(transcript.text[start:end]),
                 )
-                old = previous.pop((code, seg.id), None)
-                if old is not None and _decided_in_consensus(old, coding):
-                    coding = old  # a re-run never undoes what the consensus decided
+                olds = previous.pop((code, seg.id), [])
+                decided = next(
+                    (o for o in olds if not o.stale and _decided_in_consensus(o, coding)), None
+                )
+                if decided is not None:
+                    coding = decided  # a re-run never undoes what the consensus decided
+                # the consensus's other records stay: a stale decision (its text was edited),
+                # a span it narrowed, a copy a git merge kept; only merge's own are redone
+                codings += [o for o in olds if o is not decided and (o.stale or not _as_merged(o))]
                 if coding.status == "proposed":
                     open_here = True
                     still_open += 1
@@ -412,7 +420,12 @@ def _merge(project: Project, coders: list[str], into: str, ids: list[str]) -> Me
             notes.append(SegmentNote(seg.id, seg.start, seg.end, not open_here, memo))
         # What the consensus added or decided that this merge does not produce is kept, and so
         # is everything outside the segments merged now; only merge's own records are redone.
-        codings += [c for c in previous.values() if c.segment not in reviewed or not _as_merged(c)]
+        codings += [
+            c
+            for olds in previous.values()
+            for c in olds
+            if c.segment not in reviewed or c.stale or not _as_merged(c)
+        ]
         merged_here = {n.segment for n in notes}
         notes += [n for n in (existing.notes if existing else []) if n.segment not in merged_here]
         if not reviewed and existing is None:
