@@ -1047,6 +1047,7 @@ def test_every_percent_rounds_halves_up_the_same_way() -> None:
     assert [percent_of(1, 16, 1), percent_of(1, 3, 1), percent_of(2, 3, 1)] == [6.3, 33.3, 66.7]
     assert [_cell(c, 8) for c in (1, 5)] == ["1 (13%)", "5 (63%)"]
     assert [percent_text(c, 8) for c in (1, 5)] == ["13%", "63%"]
+    assert analysis.percent_half_up(13 / 16) == 81.3  # an agreement's share: round() gave 81.2
 
 
 def test_tied_quotes_are_not_taken_in_the_alphabet_of_transcript_ids(

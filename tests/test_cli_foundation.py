@@ -55,12 +55,13 @@ def test_init_creates_a_project_that_checks_clean(
 
 
 def test_init_in_a_git_folder_adds_its_ignore_lines_once(runner: CliRunner, tmp_path: Path) -> None:
-    (tmp_path / ".gitignore").write_text("node_modules/", encoding="utf-8")
+    (tmp_path / ".gitignore").write_bytes(b"# caf\xe9 (latin-1)\nnode_modules/")
     result = runner.invoke(app, ["init", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
     assert f"added qualcode's lines to {tmp_path / '.gitignore'}" in result.stderr
-    lines = (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "node_modules/" and lines[-2:] == ["codings/*/.*.lock", "codings/*/.*.tmp"]
+    data = (tmp_path / ".gitignore").read_bytes()
+    assert data.startswith(b"# caf\xe9 (latin-1)\nnode_modules/\n")  # its bytes untouched
+    assert data.endswith(b"codings/*/.*.lock\ncodings/*/.*.tmp\n")
 
 
 def test_init_in_current_folder(

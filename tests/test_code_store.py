@@ -1462,3 +1462,17 @@ def test_analysis_warns_about_codings_it_cannot_count(small: Path, runner: CliRu
     assert "'anchor' (" in tally.stderr and "was a code renamed?" in tally.stderr
     assert "1 code(s) of 'auto' have two different decisions on one segment" in tally.stderr
     assert "alpha-clt t4 health" in tally.stderr
+
+
+def test_a_changed_segmentation_is_not_taken_for_a_git_merge(
+    small: Path, runner: CliRunner
+) -> None:
+    """Found by a reviewer: check gave both 'a git merge?' and 'was segmentation changed?', and
+    code then marked the decisions stale though their text had not changed."""
+    assert code(runner).exit_code == 0
+    config = small / "qualcode.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("segmentation: turn", "segmentation: sentence"), "utf-8")
+    check = runner.invoke(app, ["check"])
+    assert "do not sit on the segments" not in check.stdout
+    assert "was `segmentation:` changed?" in check.stdout

@@ -59,6 +59,13 @@ _STATUS_TEXT = {
 }
 
 
+def percent_half_up(share: float, digits: int = 1) -> float:
+    """100 * share rounded as `percent_of` rounds, for shares that are not a count over n (an
+    agreement's): 13/16 is 81.3, not round()'s 81.2."""
+    scale = 10**digits
+    return math.floor(100 * share * scale + 0.5 + 1e-9) / scale
+
+
 def percent_of(count: int, n: int, digits: int = 0) -> float:
     """100 * count / n with halves rounded up (5 of 8 is 63%, 1 of 16 is 6.3%), in exact integer
     arithmetic: Python's round() takes 62.5 to 62 and float noise moves other halves, so a paper's

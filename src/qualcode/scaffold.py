@@ -6,7 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 from qualcode.errors import UsageError
-from qualcode.textio import atomic_write_text
+from qualcode.textio import atomic_write_bytes, atomic_write_text
 
 TEMPLATE_FILES = (
     "qualcode.yaml",
@@ -41,13 +41,13 @@ def scaffold_project(target: Path) -> list[Path]:
         atomic_write_text(ignore, GITIGNORE)
         written.append(ignore)
     else:  # a folder already in git keeps its file; the two lines are added if missing
-        have = ignore.read_text(encoding="utf-8", errors="replace")
-        missing = [p for p in GITIGNORE.splitlines()[1:] if p not in have.splitlines()]
+        have = ignore.read_bytes()  # as bytes: a file in another encoding stays as it is
+        lines = GITIGNORE.splitlines()
+        missing = [p for p in lines[1:] if p.encode() not in have.splitlines()]
         if missing:
-            lead = "" if not have or have.endswith("\n") else "\n"
-            atomic_write_text(
-                ignore, have + lead + "\n".join([GITIGNORE.splitlines()[0], *missing]) + "\n"
-            )
+            lead = b"" if not have or have.endswith(b"\n") else b"\n"
+            added = "\n".join([lines[0], *missing]) + "\n"
+            atomic_write_bytes(ignore, have + lead + added.encode())
             written.append(ignore)
     return written
 

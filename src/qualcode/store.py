@@ -591,7 +591,9 @@ def offsets_agree(
             if text[c.start : c.end] != c.quote:
                 return False
             continue
-        start, end = bounds.get(c.segment, (-1, -1))
+        if c.segment not in bounds:  # `segmentation:` changed: check reports it, not this
+            continue
+        start, end = bounds[c.segment]
         if not start <= c.start <= c.end <= end:
             return False
     return all(
@@ -607,8 +609,9 @@ def reanchor(old: CodingsFile, transcript: Transcript) -> tuple[CodingsFile, int
     text hashes the same (or, for a sub-span, to the occurrence of its quote); else it is kept and
     flagged stale. When the same text occurs several times, the occurrence nearest the old offset wins.
     A segment note (reviewed, memo) follows the whole-segment codings of its segment; without one it
-    stays only if its segment still has the same offsets, else it is flagged stale: it is never moved
-    onto another passage's text.
+    stays if its segment still has the same offsets, or moves with the codings around it when they
+    all moved by one distance onto a segment of exactly those bounds; else it is flagged stale: it
+    is never moved onto another passage's text.
     """
     bounds = {s.id: (s.start, s.end) for s in transcript.segments}
     if old.sha256 == transcript.sha256 and offsets_agree(old, bounds, transcript.text):
@@ -660,6 +663,13 @@ def reanchor(old: CodingsFile, transcript: Transcript) -> tuple[CodingsFile, int
             if not c.stale:  # a coding already stale says nothing about its segment now
                 followed.setdefault(c.segment, None)
             stale += 1
+    moved_by = sorted(
+        (was.start, now.start - was.start)
+        for was, now in zip(old.codings, codings, strict=True)
+        if not now.stale and not was.stale
+    )
+    shift_at, shifts = [at for at, _ in moved_by], [by for _, by in moved_by]
+    by_bounds = {(s.start, s.end): s for s in transcript.segments}
     notes = []
     for n in old.notes:
         if n.stale:
@@ -673,7 +683,7 @@ def reanchor(old: CodingsFile, transcript: Transcript) -> tuple[CodingsFile, int
             if target is not None and (target.start, target.end) != (n.start, n.end):
                 target = None  # cannot tell whether it is still the same passage
             if target is None:
-                target = _shifted_with_neighbours(n, old.codings, codings, transcript)
+                target = _shifted_with_neighbours(n, shift_at, shifts, by_bounds)
         if target is None:
             notes.append(replace(n, stale=True))
             stale += 1
@@ -747,37 +757,28 @@ def _nearest_occurrence(text: str, quote: str, near: int) -> int:
     return best
 
 
-# What a new proposal renews in a rule coding the coder already has (its decision and memo stay).
 def _shifted_with_neighbours(
-    note: SegmentNote, before: Sequence[Coding], after: Sequence[Coding], transcript: Transcript
+    note: SegmentNote,
+    shift_at: Sequence[int],
+    shifts: Sequence[int],
+    by_bounds: dict[tuple[int, int], Segment],
 ) -> Segment | None:
     """The segment a note's passage moved to, when the codings found by their text on both
     sides of it moved by the same distance and a segment has exactly the shifted bounds.
 
     Review marks of segments with no coding have no text to follow; without this, one question
-    added at the top of an interview made every such mark stale.
+    added at the top of an interview made every such mark stale. `shift_at` holds the old
+    starts of the codings that moved with their text, sorted, and `shifts` how far each moved.
     """
-    shifts = sorted(
-        (was.start, now.start - was.start)
-        for was, now in zip(before, after, strict=True)
-        if not now.stale and not was.stale
-    )
-    left = [d for start, d in shifts if start < note.start]
-    right = [d for start, d in shifts if start >= note.end]
-    sides = ([left[-1]] if left else []) + ([right[0]] if right else [])
+    left = bisect.bisect_left(shift_at, note.start)  # codings before the note: [:left]
+    right = bisect.bisect_left(shift_at, note.end)  # codings from its end on: [right:]
+    sides = ([shifts[left - 1]] if left else []) + ([shifts[right]] if right < len(shifts) else [])
     if not sides or len(set(sides)) != 1:
         return None
-    shift = sides[0]
-    return next(
-        (
-            s
-            for s in transcript.segments
-            if (s.start, s.end) == (note.start + shift, note.end + shift)
-        ),
-        None,
-    )
+    return by_bounds.get((note.start + sides[0], note.end + sides[0]))
 
 
+# What a new proposal renews in a rule coding the coder already has (its decision and memo stay).
 _renewed = attrgetter("rules", "start", "end", "anchor")
 
 
@@ -863,9 +864,10 @@ def merge_proposals(
     # fixed in a reviewed turn left its mark stale, which no command could clear.
     by_id = {s.id: s for s in transcript.segments}
     noted = {n.segment for n in current.notes if not n.stale}
+    renew = renewed_segments.intersection(by_id).difference(noted)
     notes = [
         replace(n, start=by_id[n.segment].start, end=by_id[n.segment].end, stale=False)
-        if n.stale and n.segment in renewed_segments.intersection(by_id).difference(noted)
+        if n.stale and n.segment in renew
         else n
         for n in current.notes
     ]

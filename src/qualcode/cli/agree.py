@@ -181,7 +181,9 @@ def agree(
 
 
 def _pct(value: float | None) -> float | None:
-    return None if value is None else round(100 * value, 1)
+    from qualcode.analysis import percent_half_up
+
+    return None if value is None else percent_half_up(value)
 
 
 def _short(text: str, limit: int = 160) -> str:
