@@ -97,25 +97,22 @@ def _may_have_wide_scripts(lowered: str) -> bool:
 def regex_view(text: str) -> str:
     """What regexes run on: `normalize` but for line breaks and tabs, which stay (`\\n`,
     `(?m)^` and `\\t` in a user's regex mean them). Same length as the text."""
-    if "\u0130" in text:
-        text = text.replace("\u0130", "i")
-    lowered = text.lower()
-    for old, new in _REGEX_FOLDS:
-        if old in lowered:
-            lowered = lowered.replace(old, new)
-    if _may_have_wide_scripts(lowered) and _FULL_WIDTH.search(lowered):
-        lowered = lowered.translate(_FROM_FULL_WIDTH)
-    return lowered
+    return _folded(text, _REGEX_FOLDS)[0]
 
 
 def normalize_scripts(text: str) -> tuple[str, bool]:
     """`normalize`, and whether the text may hold a spaceless script (see `_edges`)."""
+    return _folded(text, _FOLDS)
+
+
+def _folded(text: str, folds: Sequence[tuple[str, str]]) -> tuple[str, bool]:
+    """Lower case with `folds` applied and full-width Latin as ASCII; and `_may_have_wide_scripts`."""
     if "\u0130" in text:
         # 'İ' is the one character that lowers to two code points ('i' + combining dot); as
         # plain 'i' it keeps the length and matches the way a reader would (İstanbul, istanbul).
         text = text.replace("\u0130", "i")
     lowered = text.lower()
-    for old, new in _FOLDS:
+    for old, new in folds:
         if old in lowered:
             lowered = lowered.replace(old, new)
     wide = _may_have_wide_scripts(lowered)
