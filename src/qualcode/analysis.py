@@ -69,7 +69,8 @@ def percent_half_up(share: float, digits: int = 1) -> float:
 def percent_of(count: int, n: int, digits: int = 0) -> float:
     """100 * count / n with halves rounded up (5 of 8 is 63%, 1 of 16 is 6.3%), in exact integer
     arithmetic: Python's round() takes 62.5 to 62 and float noise moves other halves, so a paper's
-    table and its figure disagreed. Every percent qualcode prints goes through this."""
+    table and its figure disagreed. Every percent qualcode prints is rounded so (shares that
+    are not a count over n go through `percent_half_up`)."""
     scale = 10**digits
     return ((200 * scale * count + n) // (2 * n)) / scale
 
@@ -220,14 +221,15 @@ def load_analysis_data(
         codings = edited.current(codings, hashes[tid], partial(project.corpus.load, tid))
         if status == "reviewed" and not reviewed_segments(codings):
             unreviewed.append(codings.transcript)
-        decided: dict[tuple[str, str], str] = {}
+        decided: dict[tuple[str, str, int, int], str] = {}
         for c in codings.codings:
             if c.stale:
                 continue
             if c.code not in known_codes:  # a code renamed or removed in the codebook
                 unknown[c.code] = unknown.get(c.code, 0) + 1
                 continue
-            if decided.setdefault((c.code, c.segment), c.status) != c.status:
+            # one passage, two verdicts (a rejected proposal beside a narrower span is fine)
+            if decided.setdefault((c.code, c.segment, c.start, c.end), c.status) != c.status:
                 twice.add((codings.transcript, c.segment, c.code))
             if c.status not in counted:
                 continue

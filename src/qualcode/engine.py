@@ -12,9 +12,10 @@ Semantics (documented in the README and checked against a naive reference by a p
   scan costs the same for 50 or 5,000 keywords. The automaton looks for each pattern between spaces
   in a copy of the text whose non-word characters are spaces (`bounded_text`), so it reports
   whole-word hits only; the real text then confirms each one. Regexes run on RE2 (linear time, so
-  a user's regex cannot hang the tool), on the normalized text. RE2's `\\b`, `\\w` and `\\d` know
-  only ASCII, so `unicode_regex` turns `\\w` and `\\d` into Unicode classes, and a `\\b` that opens
-  or closes the pattern into the Unicode boundary check.
+  a user's regex cannot hang the tool), on `regex_view` (normalized, but line breaks and tabs
+  kept). RE2's `\\b`, `\\w` and `\\d` know only ASCII, so `unicode_regex` turns `\\w` and `\\d`
+  into Unicode classes, and a `\\b` that opens or closes the pattern into the Unicode boundary
+  check.
 - A hit codes the segment that contains its start. `speakers` (default: informant turns), `exclude`
   (drop hits in a segment containing an exclude phrase) and `near` (all terms within N words, any order)
   are applied per segment.
@@ -198,20 +199,20 @@ _PATTERN_FOLDS = (
 )
 
 
-def _fold_literal(ch: str, in_class: bool) -> str:
+def _fold_literal(ch: str) -> str:
     folded = _PATTERN_FOLDS.get(ch, ch)
     if folded == ch or folded.isalnum() or folded == " ":
         return folded
     return "\\" + folded  # `(` from `（`, `-` from a Unicode hyphen inside a class
 
 
-def _folded_escape(escape: str, in_class: bool) -> str:
+def _folded_escape(escape: str) -> str:
     """`\\x{2019}` as the folded character it names (an apostrophe), else as written."""
     try:
         ch = chr(int(escape[3:-1], 16))
     except (ValueError, OverflowError):
         return escape  # RE2 reports it
-    folded = _fold_literal(ch, in_class)
+    folded = _fold_literal(ch)
     return escape if folded == ch else folded
 
 
@@ -252,7 +253,7 @@ def unicode_regex(pattern: str) -> tuple[str, bool, bool]:
             elif nxt in _UNICODE_CLASSES and not in_class:
                 tokens.append(_UNICODE_CLASSES[nxt])
             elif nxt == "x" and pattern[i + 2 : i + 3] == "{" and not in_class:
-                tokens.append(_folded_escape(pattern[i:end], in_class))
+                tokens.append(_folded_escape(pattern[i:end]))
             else:
                 tokens.append(pattern[i:end])
             i = end
@@ -270,8 +271,8 @@ def unicode_regex(pattern: str) -> tuple[str, bool, bool]:
                 at = class_token + (pattern[class_from : class_from + 1] == "]")
                 tokens[at:at] = list(dict.fromkeys(class_extras))
                 class_from = -1
-            elif _fold_literal(ch, True) != ch:
-                class_extras.append(_fold_literal(ch, True))
+            elif _fold_literal(ch) != ch:
+                class_extras.append(_fold_literal(ch))
             tokens.append(ch)
             i += 1
             continue
@@ -289,7 +290,7 @@ def unicode_regex(pattern: str) -> tuple[str, bool, bool]:
         if ch == "|" and depth == 0:
             tokens.append(_BRANCH)
         else:
-            tokens.append(_fold_literal(ch, False))
+            tokens.append(_fold_literal(ch))
         i += 1
     branches: list[list[object]] = [[]]
     for token in tokens:

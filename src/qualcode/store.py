@@ -377,7 +377,11 @@ def parse_codings(text: str, path: str, bad_lines: list[StoreError] | None = Non
     can list every one at once.
     """
     lines = text.split("\n")
-    conflicts = [n for n, line in enumerate(lines, 1) if line.startswith(_CONFLICT_MARKERS)]
+    conflicts = (
+        [n for n, line in enumerate(lines, 1) if line.startswith(_CONFLICT_MARKERS)]
+        if any(marker in text for marker in _CONFLICT_MARKERS)  # a scan in C; lines only then
+        else []
+    )
     if conflicts:
         raise StoreError(
             f"git merge conflict markers on line(s) {', '.join(map(str, conflicts[:10]))}"
