@@ -923,8 +923,12 @@ def _line_numbers(text: str) -> dict[tuple[Any, ...], list[int]]:
 
 
 def _line_at(
-    lines: dict[tuple[Any, ...], list[int]], key: tuple[Any, ...], last: bool = False
+    lines: dict[tuple[Any, ...], list[int]], text: str, key: tuple[Any, ...], last: bool = False
 ) -> tuple[int, int] | None:
+    """(line, 1) of a record in a codings file's `text`; `lines` is filled on first use only:
+    parsing every line again for numbers no message needed made `check` a third slower."""
+    if not lines:
+        lines.update(_line_numbers(text))
     numbers = lines.get(key)
     return (numbers[-1 if last else 0], 1) if numbers else None
 
@@ -1025,7 +1029,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                         f"run `qualcode code --coder {path.parent.name}` to re-anchor them",
                     )
                 )
-            lines = _line_numbers(text)
+            lines: dict[tuple[Any, ...], list[int]] = {}  # filled by _line_at when needed
 
             seen: set[tuple[str, str]] = set()
             for coding in sorted(cf.codings, key=_CODING_ORDER):
@@ -1035,7 +1039,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                     found.append(
                         error(
                             shown,
-                            _line_at(lines, where, last=True),
+                            _line_at(lines, text, where, last=True),
                             f"code {coding.code!r} is recorded twice on segment {coding.segment}",
                             "codings-file",
                             "keep one of the two lines (a hand edit or a merge conflict?)",
@@ -1047,7 +1051,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                     found.append(
                         error(
                             shown,
-                            _line_at(lines, where),
+                            _line_at(lines, text, where),
                             f"coding uses unknown code {coding.code!r}"
                             f"{did_you_mean(coding.code, code_ids)} (segment {coding.segment})",
                             "coding-unknown-code",
@@ -1058,7 +1062,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                     found.append(  # a hand edit: the text is the one the codings were made on
                         error(
                             shown,
-                            _line_at(lines, where),
+                            _line_at(lines, text, where),
                             f"coding {coding.code!r} spans {coding.start}-{coding.end}, past the "
                             f"end of the transcript ({lengths[path.stem]} characters)",
                             "codings-file",
@@ -1069,7 +1073,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                     found.append(
                         warning(
                             shown,
-                            _line_at(lines, where),
+                            _line_at(lines, text, where),
                             f"coding {coding.code!r} on segment {coding.segment} "
                             "lost its text when the transcript was edited",
                             "stale-coding",
@@ -1080,7 +1084,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                     found.append(
                         warning(
                             shown,
-                            _line_at(lines, where),
+                            _line_at(lines, text, where),
                             f"coding {coding.code!r} is on segment {coding.segment}, which no "
                             "longer exists (was `segmentation:` changed?); it is not counted",
                             "stale-coding",
@@ -1092,7 +1096,7 @@ def check_codings(project: Project) -> list[Diagnostic]:
                     found.append(
                         warning(
                             shown,
-                            _line_at(lines, ("n", note.segment, note.start, note.end)),
+                            _line_at(lines, text, ("n", note.segment, note.start, note.end)),
                             f"{'memo' if note.memo else 'review mark'} on segment {note.segment} "
                             "lost its text when the transcript was edited",
                             "stale-coding",
